@@ -1,0 +1,72 @@
+# mmrust: droppable memory, reference pages and batched process_madvise
+# for Linux 6.12, with Rust.  See README.md.
+#
+#   make run      build everything, boot the guest, show the feature tour
+#   make check    build everything, boot the guest, run every test
+#   make shell    boot the guest to an interactive shell
+#   make tree     (re)generate build/linux: base + one commit per patch
+#   make export   write the commits made in build/linux back to the repo
+#   make series   git format-patch series with cover letter in build/series
+#
+# DEBUG=1 adds config/debug.config (KASAN, lockdep, DEBUG_VM, kmemleak) and
+# builds in build/obj-debug.
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+export BUILD ?= $(TOP)/build
+FRAGMENTS := config/guest.config
+ifeq ($(DEBUG),1)
+FRAGMENTS += config/debug.config
+export KOBJ_NAME := obj-debug
+endif
+
+.PHONY: all deps tree export config build kernel selftests guest-bin initramfs \
+	run check shell series clean help
+
+all: run
+
+help:
+	@sed -n '3,15p' Makefile
+
+deps:
+	@scripts/deps.sh
+
+tree: deps
+	@scripts/tree.sh
+
+export:
+	@scripts/export.sh
+
+config: tree
+	@scripts/config.sh $(FRAGMENTS)
+
+kernel build: config
+	@scripts/kmake.sh bzImage
+	@echo "build: $(BUILD)/$${KOBJ_NAME:-obj}/arch/x86/boot/bzImage"
+
+selftests: tree
+	@scripts/selftests.sh
+
+guest-bin: deps
+	@mkdir -p $(BUILD)/guest-bin
+	@gcc -static -O2 -Wall -o $(BUILD)/guest-bin/droppable_demo guest/demo/droppable_demo.c
+
+initramfs: selftests guest-bin
+	@scripts/initramfs.sh
+
+run: build initramfs
+	@TIMEOUT=600 scripts/qemu.sh tour
+	@sed -n '/=== mmrust tour/,/=== end of tour/p' $(BUILD)/run/console.log | tr -d '\r'
+
+shell: build initramfs
+	@scripts/qemu.sh shell
+
+check: build initramfs
+	@scripts/check.sh
+
+series: tree
+	@scripts/series.sh
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/obj-debug $(BUILD)/selftests $(BUILD)/run \
+		$(BUILD)/initramfs $(BUILD)/initramfs.cpio.gz $(BUILD)/series

@@ -1,0 +1,19 @@
+#!/bin/bash
+# Run the kernel's make in the generated tree with the measured toolchain:
+# clang/lld 19 (LLVM=-19, needed for KASAN with Rust), Debian's rustc-web
+# (whose sysroot ships the core sources) and bindgen from cargo.
+. "$(dirname "$0")/lib.sh"
+export LIBCLANG_PATH=/usr/lib/llvm-19/lib
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache-mmrust}
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+# ccache must hash the compiler, not mtime, and ignore __DATE__/__TIME__.
+export CCACHE_COMPILERCHECK=content
+export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
+export KBUILD_BUILD_TIMESTAMP="${KBUILD_BUILD_TIMESTAMP:-$BASE_DATE}"
+export KBUILD_BUILD_USER=mmrust KBUILD_BUILD_HOST=qemu
+BINDGEN=${BINDGEN:-$(command -v bindgen || echo "$HOME/.cargo/bin/bindgen")}
+mkdir -p "$KOBJ"
+exec make -C "$KSRC" O="$KOBJ" LLVM=-19 \
+	CC="ccache clang-19" \
+	RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc BINDGEN="$BINDGEN" \
+	-j"${JOBS:-$(nproc)}" "$@"

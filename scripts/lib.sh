@@ -1,0 +1,18 @@
+# Common settings for the project scripts.
+# shellcheck shell=bash
+set -euo pipefail
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/pins.sh
+. "$TOP/scripts/pins.sh"
+BUILD=${BUILD:-$TOP/build}
+KSRC=$BUILD/linux		# generated git tree: base + one commit per patch
+KOBJ=$BUILD/${KOBJ_NAME:-obj}	# out-of-tree kernel objects
+GEN_REF=refs/project/generated	# what the repo last generated or exported
+BASE_TAG=base-6.12.117
+# Fixed identity and dates so that the generated commits are reproducible.
+export GIT_COMMITTER_NAME="MM Rust Series"
+export GIT_COMMITTER_EMAIL="mm-rust-series@example.org"
+BASE_DATE="2025-11-14T12:56:00+0000"
+
+die() { echo "error: $*" >&2; exit 1; }
+g() { git -C "$KSRC" "$@"; }

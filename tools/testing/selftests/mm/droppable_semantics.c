@@ -1,0 +1,675 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The user-visible contract of MAP_DROPPABLE, one property per test:
+ *
+ *  - under memory cgroup pressure, with swap available, the pages are
+ *    dropped (they read back as zero) instead of being swapped out;
+ *  - a fault that cannot get memory is not fatal: a memory cgroup full of
+ *    droppable memory never OOM-kills its owner;
+ *  - fork() wipes the mapping in the child;
+ *  - the mapping is never mlocked nor charged against RLIMIT_MEMLOCK;
+ *  - the mapping is left out of core dumps;
+ *  - MAP_LOCKED, MAP_HUGETLB, growable stacks, MADV_KEEPONFORK,
+ *    MADV_DODUMP and userfaultfd registration are refused.
+ *
+ * Every test that waits does so in bounded steps and has a harness timeout.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/mman.h>
+#include <linux/userfaultfd.h>
+
+#include "../kselftest_harness.h"
+
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08
+#endif
+
+#define CGROOT "/sys/fs/cgroup"
+#define MB (1024UL * 1024UL)
+
+static size_t page_size;
+
+static void __attribute__((constructor)) init_page_size(void)
+{
+	page_size = sysconf(_SC_PAGESIZE);
+}
+
+static void *mmap_droppable(size_t len)
+{
+	return mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_ANONYMOUS | MAP_DROPPABLE, -1, 0);
+}
+
+static bool droppable_supported(void)
+{
+	void *p = mmap_droppable(page_size);
+
+	if (p == MAP_FAILED)
+		return false;
+	munmap(p, page_size);
+	return true;
+}
+
+static bool is_filled(const char *p, size_t len, char c)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != c)
+			return false;
+	return true;
+}
+
+/* Read a "name value" line from a file such as /proc/vmstat. */
+static long read_key(const char *path, const char *key)
+{
+	char name[64];
+	long val = -1, v;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", name, &v) == 2) {
+		if (!strcmp(name, key)) {
+			val = v;
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+/* Read "Key:   value kB" from /proc/self/status. */
+static long status_kb(const char *key)
+{
+	char line[256];
+	long val = -1;
+	size_t klen = strlen(key);
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			val = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+/* Does the VMA that contains @addr carry the smaps VmFlags mnemonic @flag? */
+static int vma_has_flag(void *addr, const char *flag)
+{
+	char line[512];
+	unsigned long start, end, a = (unsigned long)addr;
+	bool in_vma = false;
+	int ret = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in_vma = a >= start && a < end;
+			continue;
+		}
+		if (in_vma && !strncmp(line, "VmFlags:", 8)) {
+			char *tok, *save;
+
+			ret = 0;
+			for (tok = strtok_r(line + 8, " \n", &save); tok;
+			     tok = strtok_r(NULL, " \n", &save))
+				if (!strcmp(tok, flag))
+					ret = 1;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}
+
+/* A memory cgroup of our own, removed again at teardown. */
+struct memcg {
+	char path[128];
+};
+
+static int memcg_create(struct memcg *cg, const char *name)
+{
+	snprintf(cg->path, sizeof(cg->path), CGROOT "/%s.%d", name, getpid());
+	if (access(CGROOT "/cgroup.subtree_control", W_OK))
+		return -ENOENT;
+	/* May already be enabled; the mkdir below tells whether it works. */
+	write_file(CGROOT "/cgroup.subtree_control", "+memory");
+	if (mkdir(cg->path, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int memcg_write(struct memcg *cg, const char *file, const char *val)
+{
+	char p[192];
+
+	snprintf(p, sizeof(p), "%s/%s", cg->path, file);
+	return write_file(p, val);
+}
+
+static long memcg_read(struct memcg *cg, const char *file, const char *key)
+{
+	char p[192];
+
+	snprintf(p, sizeof(p), "%s/%s", cg->path, file);
+	return read_key(p, key);
+}
+
+static int memcg_enter(struct memcg *cg, pid_t pid)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%d", pid);
+	return memcg_write(cg, "cgroup.procs", buf);
+}
+
+static void memcg_destroy(struct memcg *cg)
+{
+	/* The members have exited; retry briefly while the kernel reaps. */
+	for (int i = 0; i < 50 && rmdir(cg->path) && errno == EBUSY; i++)
+		usleep(20000);
+}
+
+static bool swap_enabled(void)
+{
+	char line[256];
+	int lines = 0;
+	FILE *f = fopen("/proc/swaps", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		lines++;
+	fclose(f);
+	return lines > 1;
+}
+
+/*
+ * Memory cgroup pressure: a child fills a region, then the parent shrinks
+ * the cgroup's memory.max below it.  Droppable pages must be dropped, not
+ * swapped out; the same sequence on plain anonymous memory is the control
+ * which shows that this setup does swap.
+ */
+FIXTURE(pressure)
+{
+	struct memcg cg;
+	bool have_cg;
+};
+
+FIXTURE_VARIANT(pressure)
+{
+	bool droppable;
+};
+
+FIXTURE_VARIANT_ADD(pressure, droppable)
+{
+	.droppable = true,
+};
+
+FIXTURE_VARIANT_ADD(pressure, anon_control)
+{
+	.droppable = false,
+};
+
+FIXTURE_SETUP(pressure)
+{
+	if (!droppable_supported())
+		SKIP(return, "MAP_DROPPABLE is not supported");
+	if (!swap_enabled())
+		SKIP(return, "no swap device is enabled");
+	if (memcg_create(&self->cg, "droppable_pressure"))
+		SKIP(return, "cgroup v2 memory controller is not available");
+	self->have_cg = true;
+}
+
+FIXTURE_TEARDOWN(pressure)
+{
+	if (self->have_cg)
+		memcg_destroy(&self->cg);
+}
+
+#define PRESSURE_SIZE (64 * MB)
+#define PRESSURE_LIMIT (8 * MB)
+
+/*
+ * Fill 64 MiB, squeeze the cgroup to 8 MiB, then count what is left.
+ * Droppable: at least 3/4 of the pages read back as zero, no page is torn,
+ * and pswpout grows by less than 1/16 of the region (the child's own stack
+ * and heap may be swapped).  Anonymous control: the data survives and
+ * pswpout grows by more than half the region.
+ */
+TEST_F_TIMEOUT(pressure, dropped_not_swapped, 120)
+{
+	const size_t npages = PRESSURE_SIZE / page_size;
+	int to_child[2], to_parent[2];
+	long swpout_before, swpout_after, lazyfreed;
+	size_t result[2] = { 0, 0 };
+	char buf[32], c = 0;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(to_parent));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		int flags = MAP_ANONYMOUS | MAP_PRIVATE;
+		size_t zero = 0, torn = 0;
+		char *p;
+
+		if (variant->droppable)
+			flags = MAP_ANONYMOUS | MAP_DROPPABLE;
+		p = mmap(NULL, PRESSURE_SIZE, PROT_READ | PROT_WRITE, flags,
+			 -1, 0);
+		if (p == MAP_FAILED)
+			_exit(10);
+		memset(p, 0xa5, PRESSURE_SIZE);
+		if (write(to_parent[1], &c, 1) != 1)
+			_exit(11);
+		if (read(to_child[0], &c, 1) != 1)
+			_exit(12);
+		for (size_t i = 0; i < npages; i++) {
+			char *pg = p + i * page_size;
+
+			if (is_filled(pg, page_size, 0))
+				zero++;
+			else if (!is_filled(pg, page_size, (char)0xa5))
+				torn++;
+		}
+		result[0] = zero;
+		result[1] = torn;
+		if (write(to_parent[1], result, sizeof(result)) != sizeof(result))
+			_exit(13);
+		_exit(0);
+	}
+
+	ASSERT_EQ(0, memcg_enter(&self->cg, pid));
+	ASSERT_EQ(1, read(to_parent[0], &c, 1));
+
+	swpout_before = read_key("/proc/vmstat", "pswpout");
+	ASSERT_GE(swpout_before, 0);
+	snprintf(buf, sizeof(buf), "%lu", PRESSURE_LIMIT);
+	/* Reclaim runs here, in our context, until the child fits. */
+	ASSERT_EQ(0, memcg_write(&self->cg, "memory.max", buf));
+	swpout_after = read_key("/proc/vmstat", "pswpout");
+	lazyfreed = memcg_read(&self->cg, "memory.stat", "pglazyfreed");
+
+	ASSERT_EQ(1, write(to_child[1], &c, 1));
+	ASSERT_EQ(sizeof(result), read(to_parent[0], result, sizeof(result)));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+
+	TH_LOG("%s: %zu of %zu pages zero, %zu torn, pswpout +%ld, pglazyfreed %ld",
+	       variant->droppable ? "droppable" : "anon", result[0], npages,
+	       result[1], swpout_after - swpout_before, lazyfreed);
+	ASSERT_EQ(0, result[1]);
+	if (variant->droppable) {
+		ASSERT_GE(result[0], npages * 3 / 4);
+		ASSERT_LT(swpout_after - swpout_before, (long)npages / 16);
+		ASSERT_GE(lazyfreed, (long)npages / 2);
+	} else {
+		ASSERT_EQ(0, result[0]);
+		ASSERT_GT(swpout_after - swpout_before, (long)npages / 2);
+	}
+}
+
+/*
+ * A fault that cannot get memory is not fatal.  Without swap, a child in a
+ * 16 MiB cgroup writes 128 MiB: droppable memory makes room for itself by
+ * dropping older pages, and the child exits normally with no OOM kill in
+ * the cgroup.  The anonymous control is OOM-killed, which shows the limit
+ * was really hit.
+ */
+TEST_F_TIMEOUT(pressure, fault_over_limit_not_fatal, 120)
+{
+	const size_t size = 128 * MB;
+	char buf[32];
+	int status;
+	pid_t pid;
+	int pfd[2];
+	char c = 0;
+
+	ASSERT_EQ(0, pipe(pfd));
+	snprintf(buf, sizeof(buf), "%lu", 16 * MB);
+	ASSERT_EQ(0, memcg_write(&self->cg, "memory.max", buf));
+	ASSERT_EQ(0, memcg_write(&self->cg, "memory.swap.max", "0"));
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		int flags = MAP_ANONYMOUS | MAP_PRIVATE | MAP_NORESERVE;
+		char *p;
+
+		if (read(pfd[0], &c, 1) != 1)
+			_exit(11);
+		if (variant->droppable)
+			flags = MAP_ANONYMOUS | MAP_DROPPABLE;
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(10);
+		for (size_t off = 0; off < size; off += page_size)
+			p[off] = 1;
+		_exit(0);
+	}
+	ASSERT_EQ(0, memcg_enter(&self->cg, pid));
+	ASSERT_EQ(1, write(pfd[1], &c, 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+
+	if (variant->droppable) {
+		ASSERT_TRUE(WIFEXITED(status));
+		ASSERT_EQ(0, WEXITSTATUS(status));
+		ASSERT_EQ(0, memcg_read(&self->cg, "memory.events", "oom_kill"));
+	} else {
+		ASSERT_TRUE(WIFSIGNALED(status));
+		ASSERT_EQ(SIGKILL, WTERMSIG(status));
+		ASSERT_GE(memcg_read(&self->cg, "memory.events", "oom_kill"), 1);
+	}
+}
+
+/*
+ * The parent's data survives fork(); the child sees zeroes (wipe on fork)
+ * and its writes do not reach the parent.
+ */
+TEST(fork_wipes_child)
+{
+	const size_t len = 16 * page_size;
+	int status;
+	char *p;
+	pid_t pid;
+
+	p = mmap_droppable(len);
+	if (p == MAP_FAILED)
+		SKIP(return, "MAP_DROPPABLE is not supported");
+	memset(p, 0x5a, len);
+	ASSERT_EQ(1, vma_has_flag(p, "wf"));
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		if (!is_filled(p, len, 0))
+			_exit(1);
+		memset(p, 0x33, len);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_TRUE(is_filled(p, len, 0x5a));
+	munmap(p, len);
+}
+
+/*
+ * mlock() and mlockall() leave droppable memory unlocked and uncharged:
+ * VmLck does not grow and the VMA never gets VM_LOCKED.
+ */
+TEST(mlock_does_not_lock)
+{
+	const size_t len = 64 * page_size;
+	char *p, *q;
+
+	p = mmap_droppable(len);
+	if (p == MAP_FAILED)
+		SKIP(return, "MAP_DROPPABLE is not supported");
+	ASSERT_EQ(0, status_kb("VmLck"));
+	ASSERT_EQ(0, mlock(p, len));
+	ASSERT_EQ(0, vma_has_flag(p, "lo"));
+	ASSERT_EQ(0, status_kb("VmLck"));
+
+	ASSERT_EQ(0, mlockall(MCL_FUTURE));
+	q = mmap_droppable(len);
+	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_EQ(0, vma_has_flag(q, "lo"));
+	ASSERT_EQ(0, status_kb("VmLck"));
+	ASSERT_EQ(0, munlockall());
+	munmap(p, len);
+	munmap(q, len);
+}
+
+/*
+ * RLIMIT_MEMLOCK does not apply to droppable memory: without
+ * CAP_IPC_LOCK, after mlockall(MCL_FUTURE) with a 64 KiB limit, a 16 MiB
+ * droppable mapping still succeeds, while the same anonymous mapping is
+ * refused with EAGAIN.
+ */
+TEST(memlock_rlimit_not_charged)
+{
+	const size_t len = 16 * MB;
+	int status;
+	pid_t pid;
+
+	if (!droppable_supported())
+		SKIP(return, "MAP_DROPPABLE is not supported");
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		struct rlimit rl = { 64 * 1024, 64 * 1024 };
+		char *p;
+
+		/* Drop CAP_IPC_LOCK along with root. */
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(20);
+		if (setrlimit(RLIMIT_MEMLOCK, &rl))
+			_exit(21);
+		if (mlockall(MCL_FUTURE))
+			_exit(22);
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+		if (p != MAP_FAILED || errno != EAGAIN)
+			_exit(23);
+		p = mmap_droppable(len);
+		if (p == MAP_FAILED)
+			_exit(24);
+		p[0] = 1;
+		if (vma_has_flag(p, "lo") != 0 || status_kb("VmLck") != 0)
+			_exit(25);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
+static bool file_contains(const char *path, const char *needle, size_t nlen)
+{
+	static char buf[1 << 20];
+	size_t have = 0, n;
+	bool found = false;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	while (!found && (n = fread(buf + have, 1, sizeof(buf) - have, f)) > 0) {
+		have += n;
+		found = memmem(buf, have, needle, nlen) != NULL;
+		if (have > nlen) {
+			memmove(buf, buf + have - nlen, nlen);
+			have = nlen;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static void fill_marker(char *p, size_t len, uint64_t seed)
+{
+	for (size_t i = 0; i < len; i += sizeof(seed))
+		memcpy(p + i, &seed, sizeof(seed));
+}
+
+/*
+ * A core dump holds the ordinary anonymous page but not the droppable one.
+ * The markers are built at run time, so they exist only in those pages.
+ */
+TEST(not_in_core_dump)
+{
+	char core[64], old_pattern[256] = "", needle[256];
+	uint64_t seed = ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ULL;
+	int status, fd;
+	ssize_t n;
+	pid_t pid;
+
+	if (!droppable_supported())
+		SKIP(return, "MAP_DROPPABLE is not supported");
+	fd = open("/proc/sys/kernel/core_pattern", O_RDWR);
+	if (fd < 0)
+		SKIP(return, "cannot open core_pattern");
+	n = read(fd, old_pattern, sizeof(old_pattern) - 1);
+	close(fd);
+	ASSERT_GT(n, 0);
+	old_pattern[n] = 0;
+	if (write_file("/proc/sys/kernel/core_pattern", "/tmp/droppable-core.%p"))
+		SKIP(return, "cannot set core_pattern");
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+		char *d = mmap_droppable(page_size);
+		char *a = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
+			       MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+
+		if (d == MAP_FAILED || a == MAP_FAILED)
+			_exit(1);
+		fill_marker(d, page_size, seed);
+		fill_marker(a, page_size, ~seed);
+		setrlimit(RLIMIT_CORE, &rl);
+		prctl(PR_SET_DUMPABLE, 1);
+		abort();
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	write_file("/proc/sys/kernel/core_pattern", old_pattern);
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_TRUE(WCOREDUMP(status));
+
+	snprintf(core, sizeof(core), "/tmp/droppable-core.%d", pid);
+	fill_marker(needle, sizeof(needle), ~seed);
+	EXPECT_TRUE(file_contains(core, needle, sizeof(needle)));
+	fill_marker(needle, sizeof(needle), seed);
+	EXPECT_FALSE(file_contains(core, needle, sizeof(needle)));
+	unlink(core);
+	ASSERT_EQ(1, vma_has_flag(mmap_droppable(page_size), "dd"));
+}
+
+/* Flag combinations that make no sense for droppable memory are refused. */
+TEST(refused_combinations)
+{
+	char *p;
+
+	if (!droppable_supported())
+		SKIP(return, "MAP_DROPPABLE is not supported");
+
+	p = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
+		 MAP_ANONYMOUS | MAP_DROPPABLE | MAP_LOCKED, -1, 0);
+	ASSERT_EQ(MAP_FAILED, p);
+	ASSERT_EQ(EINVAL, errno);
+
+	p = mmap(NULL, 2 * MB, PROT_READ | PROT_WRITE,
+		 MAP_ANONYMOUS | MAP_DROPPABLE | MAP_HUGETLB, -1, 0);
+	ASSERT_EQ(MAP_FAILED, p);
+	ASSERT_EQ(EINVAL, errno);
+
+	p = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
+		 MAP_ANONYMOUS | MAP_DROPPABLE | MAP_GROWSDOWN, -1, 0);
+	ASSERT_EQ(MAP_FAILED, p);
+	ASSERT_EQ(EINVAL, errno);
+
+	p = mmap_droppable(page_size);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(1, vma_has_flag(p, "dp"));
+	ASSERT_EQ(-1, madvise(p, page_size, MADV_KEEPONFORK));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, madvise(p, page_size, MADV_DODUMP));
+	ASSERT_EQ(EINVAL, errno);
+	munmap(p, page_size);
+}
+
+static int uffd_register(void *p, size_t len, __u64 mode)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.range = { .start = (unsigned long)p, .len = len },
+		.mode = mode,
+	};
+	int fd, ret;
+
+	fd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	if (fd < 0)
+		return -ENOSYS;
+	if (ioctl(fd, UFFDIO_API, &api)) {
+		close(fd);
+		return -ENOSYS;
+	}
+	ret = ioctl(fd, UFFDIO_REGISTER, &reg) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/*
+ * userfaultfd cannot be registered on droppable memory: a dropped page
+ * would fault again as "missing" behind the monitor's back.  Plain
+ * anonymous memory is the control.
+ */
+TEST(uffd_register_refused)
+{
+	const size_t len = 2 * page_size;
+	char *d, *a;
+	int ret;
+
+	d = mmap_droppable(len);
+	if (d == MAP_FAILED)
+		SKIP(return, "MAP_DROPPABLE is not supported");
+	a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, a);
+
+	ret = uffd_register(a, len, UFFDIO_REGISTER_MODE_MISSING);
+	if (ret == -ENOSYS)
+		SKIP(return, "userfaultfd is not available");
+	ASSERT_EQ(0, ret);
+
+	ASSERT_EQ(-EINVAL, uffd_register(d, len, UFFDIO_REGISTER_MODE_MISSING));
+	ASSERT_EQ(-EINVAL, uffd_register(d, len, UFFDIO_REGISTER_MODE_WP));
+	ASSERT_EQ(0, vma_has_flag(d, "um"));
+	munmap(d, len);
+	munmap(a, len);
+}
+
+TEST_HARNESS_MAIN
