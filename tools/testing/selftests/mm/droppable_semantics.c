@@ -135,8 +135,8 @@ static int vma_has_flag(void *addr, const char *flag)
 			char *tok, *save;
 
 			ret = 0;
-			for (tok = strtok_r(line + 8, " \n", &save); tok;
-			     tok = strtok_r(NULL, " \n", &save))
+			for (tok = strtok_r(line + 8, "\n ", &save); tok;
+			     tok = strtok_r(NULL, "\n ", &save))
 				if (!strcmp(tok, flag))
 					ret = 1;
 			break;
@@ -519,7 +519,7 @@ static bool file_contains(const char *path, const char *needle, size_t nlen)
 		return false;
 	while (!found && (n = fread(buf + have, 1, sizeof(buf) - have, f)) > 0) {
 		have += n;
-		found = memmem(buf, have, needle, nlen) != NULL;
+		found = !!memmem(buf, have, needle, nlen);
 		if (have > nlen) {
 			memmove(buf, buf + have - nlen, nlen);
 			have = nlen;
@@ -622,6 +622,10 @@ TEST(refused_combinations)
 	munmap(p, page_size);
 }
 
+/* uffd_register() result when userfaultfd itself is not available. */
+#define UFFD_UNAVAILABLE 1
+
+/* Register [p, p + len) in @mode: 0, -errno, or UFFD_UNAVAILABLE. */
 static int uffd_register(void *p, size_t len, __u64 mode)
 {
 	struct uffdio_api api = { .api = UFFD_API };
@@ -633,10 +637,10 @@ static int uffd_register(void *p, size_t len, __u64 mode)
 
 	fd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
 	if (fd < 0)
-		return -ENOSYS;
+		return UFFD_UNAVAILABLE;
 	if (ioctl(fd, UFFDIO_API, &api)) {
 		close(fd);
-		return -ENOSYS;
+		return UFFD_UNAVAILABLE;
 	}
 	ret = ioctl(fd, UFFDIO_REGISTER, &reg) ? -errno : 0;
 	close(fd);
@@ -661,7 +665,7 @@ TEST(uffd_register_refused)
 	ASSERT_NE(MAP_FAILED, a);
 
 	ret = uffd_register(a, len, UFFDIO_REGISTER_MODE_MISSING);
-	if (ret == -ENOSYS)
+	if (ret == UFFD_UNAVAILABLE)
 		SKIP(return, "userfaultfd is not available");
 	ASSERT_EQ(0, ret);
 
