@@ -5,10 +5,12 @@ set -euo pipefail
 
 # shellcheck source=scripts/pins.sh
 . "$(dirname "$0")/pins.sh"
+: "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
+export PATH="$PATH:$HOME/.cargo/bin"
 
 DEBS=(
 	"linux-source-6.12=${LINUX_SOURCE_DEB_VERSION}"
-	rustc-web rust-web-src
+	rustc-web rust-web-src rust-web-clippy rustfmt-web
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	make bc bison flex cpio xz-utils rsync kmod
 	libelf-dev libssl-dev libcap-dev libnuma-dev

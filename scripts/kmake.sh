@@ -8,6 +8,8 @@ export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache-mmrust}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
 # ccache must hash the compiler, not mtime, and ignore __DATE__/__TIME__.
 export CCACHE_COMPILERCHECK=content
+# Relative paths in the hash, so that another checkout (CI) shares the cache.
+export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=1
 export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
 export KBUILD_BUILD_TIMESTAMP="${KBUILD_BUILD_TIMESTAMP:-$BASE_DATE}"
 export KBUILD_BUILD_USER=mmrust KBUILD_BUILD_HOST=qemu
@@ -16,4 +18,5 @@ mkdir -p "$KOBJ"
 exec make -C "$KSRC" O="$KOBJ" LLVM=-19 \
 	CC="ccache clang-19" \
 	RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc BINDGEN="$BINDGEN" \
+	CLIPPY_DRIVER=/usr/bin/clippy-driver RUSTFMT=/usr/bin/rustfmt \
 	-j"${JOBS:-$(nproc)}" "$@"

@@ -1,6 +1,10 @@
 # Common settings for the project scripts.
 # shellcheck shell=bash
 set -euo pipefail
+# CI may start us with a minimal environment.
+: "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
+export HOME
+export PATH="$PATH:/usr/sbin:/sbin:$HOME/.cargo/bin"
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/pins.sh
 . "$TOP/scripts/pins.sh"

@@ -4,7 +4,8 @@
 # The commits are built in a scratch index, so that regenerating an existing
 # tree only rewrites the files whose content changed and incremental kernel
 # builds stay incremental.  A tree with uncommitted edits, or with commits
-# that have not been exported with "make export", is never overwritten.
+# that have not been exported with "make export", is never overwritten: when
+# the repo has not changed since, that tree is used as it is.
 . "$(dirname "$0")/lib.sh"
 
 import_base() {
@@ -76,14 +77,20 @@ build_commits() {
 
 [[ -d $KSRC/.git ]] || import_base
 
-if [[ -n $(g status --porcelain --untracked-files=no) ]]; then
-	die "$KSRC has uncommitted changes: commit them and run 'make export', or discard them"
-fi
-if [[ $(g rev-parse HEAD) != $(g rev-parse "$GEN_REF") && -z ${FORCE:-} ]]; then
-	die "$KSRC has commits that were not exported: run 'make export' (or FORCE=1 make tree to drop them)"
+new=$(build_commits)
+local_work=
+[[ -n $(g status --porcelain --untracked-files=no) ]] && local_work="uncommitted changes"
+[[ $(g rev-parse HEAD) != $(g rev-parse "$GEN_REF") ]] && local_work="commits that were not exported"
+if [[ -n $local_work && -z ${FORCE:-} ]]; then
+	# The repo has not changed since the tree was last generated or
+	# exported: keep the developer's work and build it as it is.
+	if [[ $(g rev-parse "$new^{tree}") == $(g rev-parse "$GEN_REF^{tree}") ]]; then
+		echo "tree: $KSRC has $local_work; using it as it is ('make export' saves it)"
+		exit 0
+	fi
+	die "$KSRC has $local_work, and the repo's patches changed too: run 'make export' first, or FORCE=1 make tree to discard the tree's work"
 fi
 
-new=$(build_commits)
 g checkout -q -B series 2>/dev/null || true
 g reset -q --hard "$new"
 g update-ref "$GEN_REF" "$new"
