@@ -4,6 +4,7 @@
 #   make run      build everything, boot the guest, show the feature tour
 #   make check    build everything, boot the guest, run every test
 #   make shell    boot the guest to an interactive shell
+#   make bench    run the benchmarks in the guest (multi-threaded TCG)
 #   make tree     (re)generate build/linux: base + one commit per patch
 #   make export   write the commits made in build/linux back to the repo
 #   make series   git format-patch series with cover letter in build/series
@@ -21,12 +22,12 @@ export KOBJ_NAME := obj-debug
 endif
 
 .PHONY: all deps tree export config build kernel selftests guest-bin initramfs \
-	run check shell series clean help
+	run check shell bench series clean help
 
 all: run
 
 help:
-	@sed -n '3,15p' Makefile
+	@sed -n '3,16p' Makefile
 
 deps:
 	@scripts/deps.sh
@@ -50,6 +51,7 @@ selftests: tree
 guest-bin: deps
 	@mkdir -p $(BUILD)/guest-bin
 	@gcc -static -O2 -Wall -o $(BUILD)/guest-bin/droppable_demo guest/demo/droppable_demo.c
+	@gcc -static -O2 -Wall -pthread -o $(BUILD)/guest-bin/madv_bench guest/bench/madv_bench.c
 
 initramfs: selftests guest-bin
 	@scripts/initramfs.sh
@@ -57,6 +59,10 @@ initramfs: selftests guest-bin
 run: build initramfs
 	@TIMEOUT=600 scripts/qemu.sh tour
 	@sed -n '/=== mmrust tour/,/=== end of tour/p' $(BUILD)/run/console.log | tr -d '\r'
+
+bench: build initramfs
+	@TIMEOUT=1800 TCG_THREAD=multi scripts/qemu.sh bench
+	@sed -n '/=== mmrust bench/,/=== end of bench/p' $(BUILD)/run/console.log | tr -d '\r'
 
 shell: build initramfs
 	@scripts/qemu.sh shell

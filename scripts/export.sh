@@ -6,8 +6,9 @@
 #   - its edits to files of the base go to patches/NNNN-subject.patch,
 #     together with the commit message;
 #   - patches/series lists the patches in order.
-# A file created by one commit may not be changed by a later one: fold the
-# change into the commit that creates it (git rebase -i, fixup).
+# A new file is stored once, as it is at the end of the series; later
+# changes to it are also kept as diffs in the later patches, from which
+# "make tree" recovers the version each commit had.
 . "$(dirname "$0")/lib.sh"
 [[ -d $KSRC/.git ]] || die "no tree at $KSRC: run 'make tree'"
 [[ -z $(g status --porcelain --untracked-files=no) ]] ||
@@ -38,8 +39,11 @@ for c in $commits; do
 		elif [[ $st == A && -z ${created[$path]:-} ]]; then
 			news+=("$path")
 			created[$path]=$name
+		elif [[ $st == M && -n ${created[$path]:-} ]]; then
+			# A later change to a new file is a diff in this patch.
+			edits+=("$path")
 		else
-			die "$(g log -1 --format='%h %s' "$c") changes $path, which ${created[$path]:-an earlier patch} creates: fold the change into that commit"
+			die "$(g log -1 --format='%h %s' "$c") deletes or renames $path, which ${created[$path]:-an earlier patch} creates: fold that into the series differently"
 		fi
 	done < <(g diff-tree -r --no-commit-id --name-status --no-renames "$c")
 	{

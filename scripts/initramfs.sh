@@ -11,7 +11,7 @@ file -b "$root/bin/busybox" 2>/dev/null | grep -q static ||
 	ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' ||
 	die "/bin/busybox is not static: install busybox-static"
 cp "$TOP/guest/init" "$root/init"
-cp "$TOP/guest/run-tests.sh" "$TOP/guest/tour.sh" "$root/tests/"
+cp "$TOP/guest/run-tests.sh" "$TOP/guest/tour.sh" "$TOP/guest/bench.sh" "$root/tests/"
 grep -vE '^\s*(#|$)' "$TOP/guest/tests.list" >"$root/tests/list"
 echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
 echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>"$root/etc/passwd"

@@ -33,6 +33,32 @@ import_base() {
 	mv "$KSRC.tmp" "$KSRC"
 }
 
+# The repo holds each new file as it is at the end of the series.  For the
+# commit that creates it, undo the later patches' changes to it.
+declare -A CREATED_BLOB
+creation_blobs() {
+	local names=() i j f scratch
+	mapfile -t names < <(grep -vE '^\s*(#|$)' "$TOP/patches/series")
+	scratch=$(mktemp -d)
+	for ((i = 0; i < ${#names[@]}; i++)); do
+		local files=$TOP/patches/${names[i]%.patch}.files
+		[[ -f $files ]] || continue
+		while read -r f; do
+			[[ -z $f ]] && continue
+			[[ -f $TOP/$f ]] || die "$files lists $f, which does not exist"
+			mkdir -p "$scratch/$(dirname "$f")"
+			cp "$TOP/$f" "$scratch/$f"
+			for ((j = ${#names[@]} - 1; j > i; j--)); do
+				grep -q "^diff --git a/$f b/$f\$" "$TOP/patches/${names[j]}" || continue
+				(cd "$scratch" && git apply -R --include="$f" "$TOP/patches/${names[j]}") ||
+					die "cannot undo patches/${names[j]} on $f"
+			done
+			CREATED_BLOB[$f]=$(g hash-object -w --path="$f" "$scratch/$f")
+		done <"$files"
+	done
+	rm -rf "$scratch"
+}
+
 # Build the series commits on top of the base without touching a work tree.
 # Prints the resulting commit.
 build_commits() {
@@ -41,6 +67,7 @@ build_commits() {
 	trap 'rm -f "$idx" "$msg" "$patch" "$info"' RETURN
 	parent=$(g rev-parse "$BASE_TAG")
 	[[ -f $TOP/patches/series ]] || { echo "$parent"; return; }
+	creation_blobs
 	while read -r name; do
 		[[ -z $name || $name == \#* ]] && continue
 		local p=$TOP/patches/$name files=$TOP/patches/${name%.patch}.files
@@ -58,7 +85,7 @@ build_commits() {
 				[[ -f $TOP/$f ]] || die "$files lists $f, which does not exist"
 				mode=100644; [[ -x $TOP/$f ]] && mode=100755
 				GIT_INDEX_FILE=$idx g update-index --add --cacheinfo \
-					"$mode,$(g hash-object -w --path="$f" "$TOP/$f"),$f"
+					"$mode,${CREATED_BLOB[$f]},$f"
 			done <"$files"
 		fi
 		local tree subject author email date
