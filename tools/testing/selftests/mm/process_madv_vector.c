@@ -230,7 +230,7 @@ TEST_F(self, every_advice)
 	struct iovec iov = { self->p, NPAGES * psize };
 	int pid, status;
 
-	for (size_t i = 0; i < sizeof(advice) / sizeof(advice[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(advice); i++) {
 		errno = 0;
 		EXPECT_EQ(NPAGES * psize,
 			  sys_process_madvise(self->pidfd, &iov, 1, advice[i], 0))
@@ -623,9 +623,19 @@ TEST(remote_eperm_without_attach)
 struct race {
 	char *p;
 	int uffd;
-	volatile bool stop;		/* for the mprotect and touch threads */
-	volatile bool stop_monitor;	/* only once they are gone */
+	bool stop;		/* for the mprotect and touch threads */
+	bool stop_monitor;	/* only once they are gone */
 };
+
+static bool race_flag(bool *flag)
+{
+	return __atomic_load_n(flag, __ATOMIC_ACQUIRE);
+}
+
+static void race_set(bool *flag)
+{
+	__atomic_store_n(flag, true, __ATOMIC_RELEASE);
+}
 
 static void *race_monitor(void *arg)
 {
@@ -633,7 +643,7 @@ static void *race_monitor(void *arg)
 	struct pollfd pfd = { .fd = r->uffd, .events = POLLIN };
 	struct uffd_msg msg;
 
-	while (!r->stop_monitor) {
+	while (!race_flag(&r->stop_monitor)) {
 		if (poll(&pfd, 1, 10) <= 0)
 			continue;
 		if (read(r->uffd, &msg, sizeof(msg)) != sizeof(msg))
@@ -650,7 +660,7 @@ static void *race_monitor(void *arg)
 			/* EAGAIN: the mm is changing (a REMOVE is in flight). */
 			do {
 				ret = ioctl(r->uffd, UFFDIO_ZEROPAGE, &zp);
-			} while (ret && errno == EAGAIN && !r->stop_monitor);
+			} while (ret && errno == EAGAIN && !race_flag(&r->stop_monitor));
 			/* Already resolved by someone else: just wake the waiter. */
 			if (ret)
 				ioctl(r->uffd, UFFDIO_WAKE, &zp.range);
@@ -663,7 +673,7 @@ static void *race_mprotect(void *arg)
 {
 	struct race *r = arg;
 
-	for (unsigned int i = 0; !r->stop; i++) {
+	for (unsigned int i = 0; !race_flag(&r->stop); i++) {
 		size_t pg = (i * 7) % RACE_PAGES;
 
 		mprotect(r->p + pg * psize, psize, PROT_READ);
@@ -675,11 +685,9 @@ static void *race_mprotect(void *arg)
 static void *race_toucher(void *arg)
 {
 	struct race *r = arg;
-	volatile char sink;
 
-	for (unsigned int i = 0; !r->stop; i++)
-		sink = r->p[((i * 13) % RACE_PAGES) * psize];
-	(void)sink;
+	for (unsigned int i = 0; !race_flag(&r->stop); i++)
+		__atomic_load_n(&r->p[((i * 13) % RACE_PAGES) * psize], __ATOMIC_RELAXED);
 	return NULL;
 }
 
@@ -720,17 +728,17 @@ TEST(uffd_remove_race)
 		ssize_t ret = sys_process_madvise(pidfd, iov, n, MADV_DONTNEED, 0);
 
 		if (ret != (ssize_t)(n * psize)) {
-			r.stop = true;
-			r.stop_monitor = true;
+			race_set(&r.stop);
+			race_set(&r.stop_monitor);
 			ASSERT_EQ(n * psize, ret) TH_LOG("round %d: %s", round, strerror(errno));
 		}
 	}
-	r.stop = true;
+	race_set(&r.stop);
 	TH_LOG("%d rounds of %zu ranges", round, n);
 	/* The toucher may wait in a fault: keep the monitor until it is back. */
 	pthread_join(touch, NULL);
 	pthread_join(mp, NULL);
-	r.stop_monitor = true;
+	race_set(&r.stop_monitor);
 	pthread_join(mon, NULL);
 	/* No monitor any more: missing pages must not wait for one. */
 	ASSERT_EQ(0, ioctl(r.uffd, UFFDIO_UNREGISTER, &reg.range));
