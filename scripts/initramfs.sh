@@ -12,7 +12,7 @@ file -b "$root/bin/busybox" 2>/dev/null | grep -q static ||
 	die "/bin/busybox is not static: install busybox-static"
 cp "$TOP/guest/init" "$root/init"
 cp "$TOP/guest/run-tests.sh" "$TOP/guest/tour.sh" "$TOP/guest/bench.sh" "$root/tests/"
-grep -vE '^\s*(#|$)' "$TOP/guest/tests.list" >"$root/tests/list"
+grep -vE '^\s*(#|$)' "${TESTS_LIST:-$TOP/guest/tests.list}" >"$root/tests/list"
 echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
 echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>"$root/etc/passwd"
 echo 'root:x:0:' >"$root/etc/group"
@@ -22,7 +22,7 @@ while read -r name _; do
 	bin=$BUILD/selftests/$name
 	[[ -x $bin ]] || die "selftest $name was not built ($bin)"
 	cp "$bin" "$root/tests/"
-done <"$TOP/guest/tests.list"
+done <"${TESTS_LIST:-$TOP/guest/tests.list}"
 for extra in "$BUILD"/guest-bin/*; do
 	[[ -x $extra ]] && cp "$extra" "$root/tests/"
 done

@@ -9,7 +9,7 @@ targets=()
 while read -r name _; do
 	[[ -z $name || $name == \#* ]] && continue
 	targets+=("$out/$name")
-done <"$TOP/guest/tests.list"
+done <"${TESTS_LIST:-$TOP/guest/tests.list}"
 make -s -C "$KSRC/tools/testing/selftests/mm" OUTPUT="$out" \
 	KHDR_INCLUDES="-isystem $KOBJ/usr/include" USERLDFLAGS=-static \
 	-j"$(nproc)" "${targets[@]}" 2>&1 | grep -v 'warning: Using .* in statically linked' || true

@@ -655,14 +655,14 @@ static void *race_monitor(void *arg)
 					.len = psize,
 				},
 			};
-			int ret;
 
-			/* EAGAIN: the mm is changing (a REMOVE is in flight). */
-			do {
-				ret = ioctl(r->uffd, UFFDIO_ZEROPAGE, &zp);
-			} while (ret && errno == EAGAIN && !race_flag(&r->stop_monitor));
-			/* Already resolved by someone else: just wake the waiter. */
-			if (ret)
+			/*
+			 * EAGAIN means a REMOVE is in flight, and EEXIST that
+			 * the page is back: wake the thread, which faults
+			 * again if it still needs to.  Never wait here, since
+			 * the REMOVE waits for this thread to read it.
+			 */
+			if (ioctl(r->uffd, UFFDIO_ZEROPAGE, &zp))
 				ioctl(r->uffd, UFFDIO_WAKE, &zp.range);
 		}
 	}
