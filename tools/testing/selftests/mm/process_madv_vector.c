@@ -432,10 +432,10 @@ static int finish_target(struct target *t)
 
 /*
  * The child rewrites the even pages with 'c'; the odd pages stay COW-shared
- * with the parent's 'p'.  After the parent zapped the odd pages remotely,
- * the child must read zero there and its own data elsewhere.
+ * with the parent's 'p'.  When the parent is done, the odd pages must read
+ * @odd and the even ones still 'c'.
  */
-static int child_expect_odd_zero(char *p, int rd, int wr)
+static int child_check_pages(char *p, int rd, int wr, char odd)
 {
 	char c = 0;
 
@@ -444,24 +444,21 @@ static int child_expect_odd_zero(char *p, int rd, int wr)
 	if (write(wr, &c, 1) != 1 || read(rd, &c, 1) != 1)
 		return 10;
 	for (size_t i = 0; i < NPAGES; i++)
-		if (!is_filled(p + i * psize, psize, i % 2 ? 0 : 'c'))
+		if (!is_filled(p + i * psize, psize, i % 2 ? odd : 'c'))
 			return 20 + i;
 	return 0;
 }
 
-/* Same layout; the child must find every page as it left it. */
+/* After a remote MADV_DONTNEED of the odd pages, they read as zero. */
+static int child_expect_odd_zero(char *p, int rd, int wr)
+{
+	return child_check_pages(p, rd, wr, 0);
+}
+
+/* After a refused or harmless call, every page is as the child left it. */
 static int child_expect_unchanged(char *p, int rd, int wr)
 {
-	char c = 0;
-
-	for (size_t i = 0; i < NPAGES; i += 2)
-		memset(p + i * psize, 'c', psize);
-	if (write(wr, &c, 1) != 1 || read(rd, &c, 1) != 1)
-		return 10;
-	for (size_t i = 0; i < NPAGES; i++)
-		if (!is_filled(p + i * psize, psize, i % 2 ? 'p' : 'c'))
-			return 20 + i;
-	return 0;
+	return child_check_pages(p, rd, wr, 'p');
 }
 
 /* The child writes every page and later expects the odd ones dropped. */
