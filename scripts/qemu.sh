@@ -22,6 +22,11 @@ TIMEOUT=${TIMEOUT:-2400}
 swap=$run/swap.img
 rm -f "$swap"
 truncate -s "${SWAP_SIZE:-1G}" "$swap"
+# A raw scratch disk (/dev/vdb) for tests that need a real block device,
+# such as O_DIRECT through GUP.
+scratch=$run/scratch.img
+rm -f "$scratch"
+truncate -s 16M "$scratch"
 
 accel="tcg,thread=${TCG_THREAD:-single}"
 cpu=max
@@ -39,6 +44,7 @@ fi
 args=(-accel "$accel" -cpu "$cpu" -smp "$SMP" -m "$MEM" -no-reboot
       -kernel "$kernel" -initrd "$BUILD/initramfs.cpio.gz"
       -drive "file=$swap,if=virtio,format=raw"
+      -drive "file=$scratch,if=virtio,format=raw"
       -display none -monitor none)
 cmdline="console=ttyS0 panic=-1 hugepages=64 mmrust.mode=$mode ${APPEND:-}"
 

@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Reference pages: private mappings that read as a repeating pattern.
+//!
+//! `refpage_create(2)` returns a read-only, close-on-exec file descriptor
+//! that owns one page filled with a pattern supplied by user space: a power
+//! of two of at most `PAGE_SIZE` bytes, repeated across the page.
+//! `mmap(MAP_PRIVATE)` of the descriptor gives an anonymous mapping whose
+//! untouched pages read as that pattern:
+//!
+//! - a read fault maps the reference page through a special PTE, as for the
+//!   zero page, so no PTE ever holds a reference or a mapcount on it and no
+//!   counter can overflow however often it is mapped;
+//! - a write fault, or the COW of a mapped reference page, allocates a
+//!   private anonymous page and fills it from the pattern (with `memset()`
+//!   when all bytes of the pattern are equal).
+//!
+//! This module owns the descriptor: its creation behind the system call, the
+//! `mmap` validation, `release` and `show_fdinfo`.  The page-table side is C
+//! (`mm/memory.c`, `mm/gup.c`); it recognises a reference mapping with
+//! `vma_is_refpage()` and asks this module for the page and for the fill.
+//!
+//! Lifetime: the file's `private_data` owns a [`RefPage`] until `release`.
+//! Every mapping holds a reference on the file through `vm_file`, so the
+//! content outlives the descriptor for as long as a mapping exists.  GUP
+//! takes ordinary page references on the reference page, which keep the
+//! page itself (not the [`RefPage`]) alive until they are dropped.
+//!
+//! C header: [`include/linux/refpage.h`](srctree/include/linux/refpage.h)
+
+use crate::{
+    bindings, c_str,
+    page::{Page, PAGE_SIZE},
+    prelude::*,
+    uaccess::{UserPtr, UserSlice},
+};
+use core::{mem::MaybeUninit, ptr};
+
+/// Checks the `size` and `flags` arguments of `refpage_create(2)`.
+///
+/// Returns the pattern length, or `EINVAL` unless `flags` is zero and `size`
+/// is a power of two no larger than `PAGE_SIZE`.
+///
+/// ```
+/// use kernel::page::PAGE_SIZE;
+/// use kernel::refpage::check_args;
+///
+/// assert_eq!(check_args(1, 0), Ok(1));
+/// assert_eq!(check_args(8, 0), Ok(8));
+/// assert_eq!(check_args(PAGE_SIZE as u32, 0), Ok(PAGE_SIZE));
+/// for size in [0, 3, 6, 12, 2 * PAGE_SIZE as u32, 1 << 31, u32::MAX] {
+///     assert_eq!(check_args(size, 0), Err(EINVAL));
+/// }
+/// // Every flag is unknown.
+/// for flags in [1, 1 << 31, u64::MAX as _] {
+///     assert_eq!(check_args(8, flags), Err(EINVAL));
+/// }
+/// ```
+pub fn check_args(size: u32, flags: ffi::c_ulong) -> Result<usize> {
+    let size = usize::try_from(size).map_err(|_| EINVAL)?;
+    if flags != 0 || !size.is_power_of_two() || size > PAGE_SIZE {
+        return Err(EINVAL);
+    }
+    Ok(size)
+}
+
+/// Repeats `pattern` across `dst`.
+///
+/// `pattern` must be non-empty; a partial copy ends `dst` when its length is
+/// not a multiple of the pattern's.
+///
+/// ```
+/// use kernel::refpage::fill_pattern;
+///
+/// let mut buf = [0u8; 16];
+/// fill_pattern(&mut buf, &[1, 2, 3, 4]);
+/// assert_eq!(buf, [1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4]);
+/// fill_pattern(&mut buf, &[7]);
+/// assert!(buf.iter().all(|&b| b == 7));
+/// let mut odd = [0u8; 5];
+/// fill_pattern(&mut odd, &[1, 2]);
+/// assert_eq!(odd, [1, 2, 1, 2, 1]);
+/// ```
+pub fn fill_pattern(dst: &mut [u8], pattern: &[u8]) {
+    for chunk in dst.chunks_mut(pattern.len()) {
+        chunk.copy_from_slice(&pattern[..chunk.len()]);
+    }
+}
+
+/// Returns the byte that makes up all of `pattern`, if there is one.
+///
+/// A page of such a pattern is filled with `memset()`.
+///
+/// ```
+/// use kernel::refpage::uniform_byte;
+///
+/// assert_eq!(uniform_byte(&[0xaa]), Some(0xaa));
+/// assert_eq!(uniform_byte(&[5, 5, 5, 5]), Some(5));
+/// assert_eq!(uniform_byte(&[5, 5, 5, 6]), None);
+/// ```
+pub fn uniform_byte(pattern: &[u8]) -> Option<u8> {
+    let (&first, rest) = pattern.split_first()?;
+    rest.iter().all(|&b| b == first).then_some(first)
+}
+
+/// Runs `f` on the contents of `page`, mapped into the kernel for the call.
+///
+/// # Safety
+///
+/// `page` must point to a valid page that stays allocated during the call,
+/// and nothing may write to its contents while `f` runs.
+unsafe fn with_page<T>(page: *mut bindings::page, f: impl FnOnce(&[u8]) -> T) -> T {
+    // SAFETY: the caller guarantees that `page` is a valid page.
+    let addr = unsafe { bindings::kmap_local_page(page) };
+    // SAFETY: `kmap_local_page()` maps `PAGE_SIZE` bytes that stay mapped
+    // until the `kunmap_local()` below, and the caller guarantees that no one
+    // writes to them meanwhile.
+    let ret = f(unsafe { core::slice::from_raw_parts(addr.cast::<u8>(), PAGE_SIZE) });
+    // SAFETY: `addr` came from the `kmap_local_page()` above, mappings are
+    // released in reverse order, and the slice is gone.
+    unsafe { bindings::kunmap_local(addr) };
+    ret
+}
+
+/// Runs `f` on the contents of `page`, mapped writable into the kernel.
+///
+/// # Safety
+///
+/// `page` must point to a valid page that stays allocated during the call,
+/// and nothing else may access its contents while `f` runs.
+unsafe fn with_page_mut<T>(page: *mut bindings::page, f: impl FnOnce(&mut [u8]) -> T) -> T {
+    // SAFETY: the caller guarantees that `page` is a valid page.
+    let addr = unsafe { bindings::kmap_local_page(page) };
+    // SAFETY: `kmap_local_page()` maps `PAGE_SIZE` bytes that stay mapped
+    // until the `kunmap_local()` below, and the caller guarantees exclusive
+    // access to them.
+    let ret = f(unsafe { core::slice::from_raw_parts_mut(addr.cast::<u8>(), PAGE_SIZE) });
+    // SAFETY: `addr` came from the `kmap_local_page()` above, mappings are
+    // released in reverse order, and the slice is gone.
+    unsafe { bindings::kunmap_local(addr) };
+    ret
+}
+
+/// The reference content of one `refpage_create(2)` descriptor.
+///
+/// ```
+/// use kernel::page::{Page, PAGE_SIZE};
+/// use kernel::refpage::RefPage;
+///
+/// let rp = RefPage::new(&[1, 2, 3, 4])?;
+/// assert_eq!(rp.size(), 4);
+/// let mut copy = Page::alloc_page(GFP_KERNEL)?;
+/// rp.fill(&mut copy);
+/// let mut buf = [0u8; 8];
+/// // SAFETY: `buf` is valid for writes of its length.
+/// unsafe { copy.read_raw(buf.as_mut_ptr(), PAGE_SIZE - 8, 8)? };
+/// assert_eq!(buf, [1, 2, 3, 4, 1, 2, 3, 4]);
+///
+/// // A pattern of one repeated byte is filled with memset().
+/// let rp = RefPage::new(&[0xaa; 2])?;
+/// rp.fill(&mut copy);
+/// // SAFETY: `buf` is valid for writes of its length.
+/// unsafe { copy.read_raw(buf.as_mut_ptr(), 0, 8)? };
+/// assert_eq!(buf, [0xaa; 8]);
+///
+/// assert_eq!(RefPage::new(&[1, 2, 3]).err(), Some(EINVAL));
+/// assert_eq!(RefPage::new(&[]).err(), Some(EINVAL));
+/// # Ok::<(), Error>(())
+/// ```
+///
+/// # Invariants
+///
+/// - `page` holds `size` bytes of pattern repeated across the page, and is
+///   never written again;
+/// - `size` is a power of two no larger than `PAGE_SIZE`;
+/// - `fill_byte` is `Some(b)` exactly when every byte of the page is `b`.
+pub struct RefPage {
+    page: Page,
+    size: u32,
+    fill_byte: Option<u8>,
+}
+
+impl RefPage {
+    /// Allocates the reference page and fills it with `pattern`.
+    ///
+    /// The page is charged to the caller's memory cgroup.
+    pub fn new(pattern: &[u8]) -> Result<KBox<Self>> {
+        let size = u32::try_from(pattern.len()).map_err(|_| EINVAL)?;
+        check_args(size, 0)?;
+        let page = Page::alloc_page(GFP_KERNEL_ACCOUNT | __GFP_NOWARN)?;
+        // SAFETY: `page` was just allocated and is not shared with anyone.
+        unsafe { with_page_mut(page.as_ptr(), |dst| fill_pattern(dst, pattern)) };
+        // INVARIANT: the page was filled with `pattern` above, `size` was
+        // checked, and `fill_byte` describes `pattern`, hence the page.
+        Ok(KBox::new(
+            Self {
+                page,
+                size,
+                fill_byte: uniform_byte(pattern),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// Returns the length of the pattern.
+    pub fn size(&self) -> u32 {
+        self.size
+    }
+
+    /// Returns the reference page.
+    pub fn page(&self) -> &Page {
+        &self.page
+    }
+
+    /// Fills `dst` with the reference content.
+    pub fn fill(&self, dst: &mut Page) {
+        // SAFETY: `dst` is a valid page that the caller owns exclusively.
+        unsafe { self.fill_raw(dst.as_ptr()) };
+    }
+
+    /// Fills the page at `dst` with the reference content.
+    ///
+    /// # Safety
+    ///
+    /// `dst` must point to a valid page that stays allocated during the call
+    /// and that nothing else accesses meanwhile.
+    unsafe fn fill_raw(&self, dst: *mut bindings::page) {
+        match self.fill_byte {
+            // SAFETY: the caller guarantees exclusive access to `dst`.
+            Some(byte) => unsafe { with_page_mut(dst, |d| d.fill(byte)) },
+            // SAFETY:
+            // - `self.page` is owned by `self` and never written after
+            //   creation (type invariant);
+            // - the caller guarantees exclusive access to `dst`, which is not
+            //   `self.page` because that one is never handed out writable.
+            None => unsafe {
+                with_page(self.page.as_ptr(), |src| {
+                    with_page_mut(dst, |d| d.copy_from_slice(src))
+                })
+            },
+        }
+    }
+
+    /// Returns the [`RefPage`] of a refpage file.
+    ///
+    /// # Safety
+    ///
+    /// `file` must be a valid file whose `f_op` is [`refpage_fops`], and it
+    /// must stay alive for `'a`.
+    unsafe fn from_file<'a>(file: *const bindings::file) -> &'a Self {
+        // SAFETY: the `private_data` of a refpage file points to the
+        // `RefPage` that `create()` gave it, which lives until `release`,
+        // and the caller keeps the file alive.
+        unsafe { &*(*file).private_data.cast::<Self>() }
+    }
+}
+
+/// Creates a refpage descriptor: the body of `refpage_create(2)`.
+///
+/// Returns the new file descriptor, or:
+/// - `EINVAL` for a bad `size` or unknown `flags`;
+/// - `EFAULT` when the pattern cannot be read from `content`;
+/// - `ENOMEM` when the page or the descriptor's state cannot be allocated;
+/// - the errors of `anon_inode_getfd()` (`EMFILE`, `ENFILE`).
+pub fn create(content: UserPtr, size: u32, flags: ffi::c_ulong) -> Result<ffi::c_int> {
+    let size = check_args(size, flags)?;
+    let mut pattern = KVec::with_capacity(size, GFP_KERNEL)?;
+    UserSlice::new(content, size).read_all(&mut pattern, GFP_KERNEL)?;
+    let refpage = KBox::into_raw(RefPage::new(&pattern)?);
+
+    // SAFETY: the name is a NUL-terminated static string and the operations
+    // table is static.  On success the file owns `refpage` (freed by
+    // `refpage_release()`); on failure no file was created.
+    let fd = unsafe {
+        bindings::anon_inode_getfd(
+            c_str!("[refpage]").as_char_ptr(),
+            &refpage_fops.0,
+            refpage.cast(),
+            (bindings::O_RDONLY | bindings::O_CLOEXEC) as ffi::c_int,
+        )
+    };
+    if fd < 0 {
+        // SAFETY: `refpage` came from `KBox::into_raw()` above and nothing
+        // took ownership of it.
+        drop(unsafe { KBox::from_raw(refpage) });
+        return Err(Error::from_errno(fd));
+    }
+    Ok(fd)
+}
+
+/// A VMA that `mmap` is setting up.
+///
+/// # Invariants
+///
+/// The VMA is not yet visible to anyone else: the `mmap` handler has it for
+/// itself until it returns.
+struct NewVma<'a>(&'a mut bindings::vm_area_struct);
+
+impl NewVma<'_> {
+    /// Returns the VMA's flags.
+    fn flags(&self) -> ffi::c_ulong {
+        // SAFETY: both members of the union are the same `vm_flags_t`.
+        unsafe { self.0.__bindgen_anon_2.vm_flags }
+    }
+
+    /// Makes the VMA anonymous, as `vma_set_anonymous()` does: page faults
+    /// take the anonymous path, which knows reference mappings.
+    fn set_anonymous(&mut self) {
+        self.0.vm_ops = ptr::null();
+    }
+}
+
+/// `mmap`: only private mappings; they become anonymous mappings.
+///
+/// # Safety
+///
+/// Called by the VFS with a VMA that is being set up and not yet visible to
+/// anyone else.
+unsafe extern "C" fn refpage_mmap(
+    _file: *mut bindings::file,
+    vma: *mut bindings::vm_area_struct,
+) -> ffi::c_int {
+    // INVARIANT: the VFS hands the new VMA to this handler only.
+    // SAFETY: `vma` is valid and exclusively ours for the call.
+    let mut vma = NewVma(unsafe { &mut *vma });
+    // A shared mapping would let writes reach the reference page.
+    if vma.flags() & bindings::VM_MAYSHARE as ffi::c_ulong != 0 {
+        return EINVAL.to_errno();
+    }
+    vma.set_anonymous();
+    0
+}
+
+/// `release`: the last reference to the file is gone, and with it the last
+/// mapping; free the content.
+///
+/// # Safety
+///
+/// Called by the VFS once, with the refpage file being released.
+unsafe extern "C" fn refpage_release(
+    _inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> ffi::c_int {
+    // SAFETY: `private_data` came from `KBox::into_raw()` in `create()`, and
+    // `release` is the last use of it.
+    drop(unsafe { KBox::from_raw((*file).private_data.cast::<RefPage>()) });
+    0
+}
+
+/// `show_fdinfo`: the pattern size, for `/proc/<pid>/fdinfo/<fd>`.
+///
+/// # Safety
+///
+/// Called by the VFS with a valid seq_file and a live refpage file.
+unsafe extern "C" fn refpage_show_fdinfo(m: *mut bindings::seq_file, file: *mut bindings::file) {
+    // SAFETY: `file` is a live refpage file.
+    let refpage = unsafe { RefPage::from_file(file) };
+    // SAFETY: `m` is valid, the format is NUL-terminated and its one
+    // conversion matches the one `c_uint` argument.
+    unsafe {
+        bindings::seq_printf(
+            m,
+            c_str!("refpage-size:\t%u\n").as_char_ptr(),
+            refpage.size(),
+        )
+    };
+}
+
+/// The file operations of refpage descriptors, as C sees them.
+#[repr(transparent)]
+pub struct FileOperations(bindings::file_operations);
+
+// SAFETY: the table is never written after initialisation, and its
+// functions may be called from any thread.
+unsafe impl Sync for FileOperations {}
+
+/// The file operations of refpage descriptors.
+///
+/// `vma_is_refpage()` in C compares a mapping's `vm_file->f_op` with this
+/// table's address.
+#[no_mangle]
+pub static refpage_fops: FileOperations = {
+    // SAFETY: all-zero is a valid `file_operations`: each field is a
+    // nullable function pointer, a nullable pointer or an integer.
+    let zeroed = unsafe { MaybeUninit::<bindings::file_operations>::zeroed().assume_init() };
+    FileOperations(bindings::file_operations {
+        mmap: Some(refpage_mmap),
+        release: Some(refpage_release),
+        show_fdinfo: Some(refpage_show_fdinfo),
+        ..zeroed
+    })
+};
+
+/// `refpage_create(2)`, called from its C system call stub.
+///
+/// - `content`: user address of the pattern.
+/// - `size`: length of the pattern.
+/// - `flags`: must be zero.
+///
+/// Returns a file descriptor or a negative errno.
+///
+/// # Safety
+///
+/// Must be called from a system call, in the context of the calling task.
+#[no_mangle]
+pub unsafe extern "C" fn refpage_create_fd(
+    content: *const ffi::c_void,
+    size: ffi::c_uint,
+    flags: ffi::c_ulong,
+) -> ffi::c_long {
+    match create(content as UserPtr, size, flags) {
+        Ok(fd) => fd as ffi::c_long,
+        Err(e) => e.to_errno() as ffi::c_long,
+    }
+}
+
+/// Returns the reference page of a refpage file.
+///
+/// - `file`: the file, whose `f_op` is `refpage_fops`.
+///
+/// # Safety
+///
+/// `file` must be valid and stay alive for the duration of the call; a
+/// mapping's `vm_file` under the mmap or VMA lock is.
+#[no_mangle]
+pub unsafe extern "C" fn refpage_file_page(file: *const bindings::file) -> *mut bindings::page {
+    // SAFETY: the caller passes a live refpage file.
+    unsafe { RefPage::from_file(file) }.page().as_ptr()
+}
+
+/// Fills a new private page with a refpage file's content.
+///
+/// - `file`: the file, whose `f_op` is `refpage_fops`.
+/// - `page`: the page to fill.
+///
+/// # Safety
+///
+/// `file` must be valid for the duration of the call, and `page` must be a
+/// valid page that nothing else accesses until the call returns (a page
+/// just allocated for a fault).
+#[no_mangle]
+pub unsafe extern "C" fn refpage_file_fill(file: *const bindings::file, page: *mut bindings::page) {
+    // SAFETY: the caller passes a live refpage file and a page it owns.
+    unsafe { RefPage::from_file(file).fill_raw(page) };
+}
