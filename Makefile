@@ -51,6 +51,7 @@ selftests: tree
 guest-bin: deps
 	@mkdir -p $(BUILD)/guest-bin
 	@gcc -static -O2 -Wall -o $(BUILD)/guest-bin/droppable_demo guest/demo/droppable_demo.c
+	@gcc -static -O2 -Wall -o $(BUILD)/guest-bin/refpage_demo guest/demo/refpage_demo.c
 	@gcc -static -O2 -Wall -pthread -o $(BUILD)/guest-bin/madv_bench guest/bench/madv_bench.c
 
 initramfs: selftests guest-bin

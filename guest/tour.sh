@@ -6,4 +6,6 @@ cat /proc/swaps | sed 's/^/  /'
 echo
 /tests/droppable_demo
 echo
+/tests/refpage_demo
+echo
 echo "=== end of tour ==="
