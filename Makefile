@@ -4,7 +4,8 @@
 #   make run      build everything, boot the guest, show the feature tour
 #   make check    build everything, boot the guest, run every test
 #   make shell    boot the guest to an interactive shell
-#   make bench    run the benchmarks in the guest (multi-threaded TCG)
+#   make bench    run the benchmarks in the guest (multi-threaded TCG);
+#                 BENCH=madv or BENCH=refpage runs only one
 #   make tree     (re)generate build/linux: base + one commit per patch
 #   make export   write the commits made in build/linux back to the repo
 #   make series   git format-patch series with cover letter in build/series
@@ -53,6 +54,7 @@ guest-bin: deps
 	@gcc -static -O2 -Wall -o $(BUILD)/guest-bin/droppable_demo guest/demo/droppable_demo.c
 	@gcc -static -O2 -Wall -o $(BUILD)/guest-bin/refpage_demo guest/demo/refpage_demo.c
 	@gcc -static -O2 -Wall -pthread -o $(BUILD)/guest-bin/madv_bench guest/bench/madv_bench.c
+	@gcc -static -O2 -Wall -o $(BUILD)/guest-bin/refpage_bench guest/bench/refpage_bench.c
 
 initramfs: selftests guest-bin
 	@scripts/initramfs.sh
@@ -62,7 +64,7 @@ run: build initramfs
 	@sed -n '/=== mmrust tour/,/=== end of tour/p' $(BUILD)/run/console.log | tr -d '\r'
 
 bench: build initramfs
-	@TIMEOUT=1800 TCG_THREAD=multi scripts/qemu.sh bench
+	@TIMEOUT=1800 TCG_THREAD=multi APPEND="mmrust.bench=$(or $(BENCH),all)" scripts/qemu.sh bench
 	@sed -n '/=== mmrust bench/,/=== end of bench/p' $(BUILD)/run/console.log | tr -d '\r'
 
 shell: build initramfs

@@ -1,9 +1,25 @@
 #!/bin/sh
 # The benchmarks that "make bench" runs.  Not tests: they print ratios.
+# mmrust.bench=madv or mmrust.bench=refpage on the kernel command line
+# (make bench BENCH=refpage) runs only one of them.
+which=all
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	mmrust.bench=*) which=${arg#mmrust.bench=} ;;
+	esac
+done
 echo
 echo "=== mmrust bench: $(uname -r), $(nproc) vCPUs ==="
-echo "process_madvise(MADV_DONTNEED) vector vs a loop of madvise() calls;"
-echo "TLB flushes per operation (one operation zaps all N ranges), from"
-echo "/proc/vmstat (CONFIG_DEBUG_TLBFLUSH):"
-/tests/madv_bench
+if [ "$which" = all ] || [ "$which" = madv ]; then
+	echo "process_madvise(MADV_DONTNEED) vector vs a loop of madvise() calls;"
+	echo "TLB flushes per operation (one operation zaps all N ranges), from"
+	echo "/proc/vmstat (CONFIG_DEBUG_TLBFLUSH):"
+	/tests/madv_bench
+fi
+if [ "$which" = all ] || [ "$which" = refpage ]; then
+	echo
+	echo "pattern-initialised memory: anonymous + memset vs refpage, as"
+	echo "ratios to plain anonymous memory:"
+	/tests/refpage_bench
+fi
 echo "=== end of bench ==="
