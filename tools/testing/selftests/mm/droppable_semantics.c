@@ -36,12 +36,12 @@
 #include <linux/userfaultfd.h>
 
 #include "../kselftest_harness.h"
+#include "memcg_util.h"
 
 #ifndef MAP_DROPPABLE
 #define MAP_DROPPABLE 0x08
 #endif
 
-#define CGROOT "/sys/fs/cgroup"
 #define MB (1024UL * 1024UL)
 
 static size_t page_size;
@@ -73,152 +73,6 @@ static bool is_filled(const char *p, size_t len, char c)
 		if (p[i] != c)
 			return false;
 	return true;
-}
-
-/* Read a "name value" line from a file such as /proc/vmstat. */
-static long read_key(const char *path, const char *key)
-{
-	char name[64];
-	long val = -1, v;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld", name, &v) == 2) {
-		if (!strcmp(name, key)) {
-			val = v;
-			break;
-		}
-	}
-	fclose(f);
-	return val;
-}
-
-/* Read "Key:   value kB" from /proc/self/status. */
-static long status_kb(const char *key)
-{
-	char line[256];
-	long val = -1;
-	size_t klen = strlen(key);
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			val = strtol(line + klen + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return val;
-}
-
-/* Does the VMA that contains @addr carry the smaps VmFlags mnemonic @flag? */
-static int vma_has_flag(void *addr, const char *flag)
-{
-	char line[512];
-	unsigned long start, end, a = (unsigned long)addr;
-	bool in_vma = false;
-	int ret = -1;
-	FILE *f = fopen("/proc/self/smaps", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			in_vma = a >= start && a < end;
-			continue;
-		}
-		if (in_vma && !strncmp(line, "VmFlags:", 8)) {
-			char *tok, *save;
-
-			ret = 0;
-			for (tok = strtok_r(line + 8, "\n ", &save); tok;
-			     tok = strtok_r(NULL, "\n ", &save))
-				if (!strcmp(tok, flag))
-					ret = 1;
-			break;
-		}
-	}
-	fclose(f);
-	return ret;
-}
-
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
-
-/* A memory cgroup of our own, removed again at teardown. */
-struct memcg {
-	char path[128];
-};
-
-static int memcg_create(struct memcg *cg, const char *name)
-{
-	snprintf(cg->path, sizeof(cg->path), CGROOT "/%s.%d", name, getpid());
-	if (access(CGROOT "/cgroup.subtree_control", W_OK))
-		return -ENOENT;
-	/* May already be enabled; the mkdir below tells whether it works. */
-	write_file(CGROOT "/cgroup.subtree_control", "+memory");
-	if (mkdir(cg->path, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-static int memcg_write(struct memcg *cg, const char *file, const char *val)
-{
-	char p[192];
-
-	snprintf(p, sizeof(p), "%s/%s", cg->path, file);
-	return write_file(p, val);
-}
-
-static long memcg_read(struct memcg *cg, const char *file, const char *key)
-{
-	char p[192];
-
-	snprintf(p, sizeof(p), "%s/%s", cg->path, file);
-	return read_key(p, key);
-}
-
-static int memcg_enter(struct memcg *cg, pid_t pid)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%d", pid);
-	return memcg_write(cg, "cgroup.procs", buf);
-}
-
-static void memcg_destroy(struct memcg *cg)
-{
-	/* The members have exited; retry briefly while the kernel reaps. */
-	for (int i = 0; i < 50 && rmdir(cg->path) && errno == EBUSY; i++)
-		usleep(20000);
-}
-
-static bool swap_enabled(void)
-{
-	char line[256];
-	int lines = 0;
-	FILE *f = fopen("/proc/swaps", "r");
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		lines++;
-	fclose(f);
-	return lines > 1;
 }
 
 /*
@@ -556,7 +410,7 @@ TEST(not_in_core_dump)
 	close(fd);
 	ASSERT_GT(n, 0);
 	old_pattern[n] = 0;
-	if (write_file("/proc/sys/kernel/core_pattern", "/tmp/droppable-core.%p"))
+	if (write_str("/proc/sys/kernel/core_pattern", "/tmp/droppable-core.%p"))
 		SKIP(return, "cannot set core_pattern");
 
 	pid = fork();
@@ -576,7 +430,7 @@ TEST(not_in_core_dump)
 		abort();
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	write_file("/proc/sys/kernel/core_pattern", old_pattern);
+	write_str("/proc/sys/kernel/core_pattern", old_pattern);
 	ASSERT_TRUE(WIFSIGNALED(status));
 	ASSERT_TRUE(WCOREDUMP(status));
 

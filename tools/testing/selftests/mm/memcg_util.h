@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * /proc, sysfs and memory cgroup helpers shared by droppable_semantics and
+ * refpage.  They return -1 or a negative errno on failure, so that a test
+ * can tell a missing facility (a SKIP) from a wrong value (a FAIL).
+ */
+#ifndef __MEMCG_UTIL_H__
+#define __MEMCG_UTIL_H__
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#define CGROOT "/sys/fs/cgroup"
+
+/* Read a "name value" line from a file such as /proc/vmstat. */
+static inline long read_key(const char *path, const char *key)
+{
+	char name[64];
+	long val = -1, v;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", name, &v) == 2) {
+		if (!strcmp(name, key)) {
+			val = v;
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+/* Read "Key:   value kB" from /proc/self/status. */
+static inline long status_kb(const char *key)
+{
+	char line[256];
+	long val = -1;
+	size_t klen = strlen(key);
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			val = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+/*
+ * Does the VMA that contains @addr show @flag ("dp", "lo", ...) in its
+ * VmFlags line of /proc/self/smaps?  1 or 0, or -1 if it cannot be read.
+ */
+static inline int vma_has_flag(const void *addr, const char *flag)
+{
+	char line[512];
+	unsigned long start, end, a = (unsigned long)addr;
+	bool in_vma = false;
+	int ret = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in_vma = a >= start && a < end;
+			continue;
+		}
+		if (in_vma && !strncmp(line, "VmFlags:", 8)) {
+			char *tok, *save;
+
+			ret = 0;
+			for (tok = strtok_r(line + 8, "\n ", &save); tok;
+			     tok = strtok_r(NULL, "\n ", &save))
+				if (!strcmp(tok, flag))
+					ret = 1;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+static inline int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}
+
+/* A memory cgroup of our own, removed again at teardown. */
+struct memcg {
+	char path[128];
+};
+
+/* -ENOENT when cgroup v2 has no memory controller to give it. */
+static inline int memcg_create(struct memcg *cg, const char *name)
+{
+	char p[192];
+
+	snprintf(cg->path, sizeof(cg->path), CGROOT "/%s.%d", name, getpid());
+	if (access(CGROOT "/cgroup.subtree_control", W_OK))
+		return -ENOENT;
+	/* May already be enabled; memory.current tells whether it works. */
+	write_str(CGROOT "/cgroup.subtree_control", "+memory");
+	if (mkdir(cg->path, 0755) && errno != EEXIST)
+		return -errno;
+	snprintf(p, sizeof(p), "%s/memory.current", cg->path);
+	if (access(p, R_OK)) {
+		rmdir(cg->path);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static inline int memcg_write(struct memcg *cg, const char *file,
+			      const char *val)
+{
+	char p[192];
+
+	snprintf(p, sizeof(p), "%s/%s", cg->path, file);
+	return write_str(p, val);
+}
+
+static inline long memcg_read(struct memcg *cg, const char *file,
+			      const char *key)
+{
+	char p[192];
+
+	snprintf(p, sizeof(p), "%s/%s", cg->path, file);
+	return read_key(p, key);
+}
+
+static inline int memcg_enter(struct memcg *cg, pid_t pid)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%d", pid);
+	return memcg_write(cg, "cgroup.procs", buf);
+}
+
+static inline void memcg_destroy(struct memcg *cg)
+{
+	/* The members have exited; retry briefly while the kernel reaps. */
+	for (int i = 0; i < 50 && rmdir(cg->path) && errno == EBUSY; i++)
+		usleep(20000);
+}
+
+static inline bool swap_enabled(void)
+{
+	char line[256];
+	int lines = 0;
+	FILE *f = fopen("/proc/swaps", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		lines++;
+	fclose(f);
+	return lines > 1;
+}
+
+#endif /* __MEMCG_UTIL_H__ */
