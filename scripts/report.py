@@ -20,7 +20,7 @@ SPLAT = re.compile(
     r'KASAN:|UBSAN:|KFENCE:|kmemleak:.*new suspected|'
     r'possible circular locking|possible recursive locking|'
     r'inconsistent lock state|suspicious RCU usage|'
-    r'lockdep|Kernel panic|Bad rss-counter|Bad page state|'
+    r'INFO: lockdep is turned off|Kernel panic|Bad rss-counter|Bad page state|'
     r'soft lockup|blocked for more than|rcu_sched self-detected|'
     r'rcu: INFO:)')
 # Console text after the kernel timestamp.
