@@ -23,7 +23,10 @@ export KOBJ_NAME := obj-debug
 # Under TCG the debug kernel runs ACPI's AML so slowly that the PCI IRQ
 # routing methods hit their loop timeout and the virtio disks get no IRQ.
 # The MP and PIRQ tables of QEMU's firmware route them without ACPI.
-export APPEND := $(strip $(APPEND) acpi=off)
+# Its tests get four times their usual time budget.
+export APPEND := $(strip $(APPEND) acpi=off mmrust.timeout_scale=4)
+TIMEOUT ?= 9000
+export TIMEOUT
 endif
 
 .PHONY: all deps tree export config build kernel selftests guest-bin initramfs \

@@ -3,6 +3,14 @@
 # each one's TAP output so the host can count results per program.
 list=$1
 cd /tests || exit 1
+# mmrust.timeout_scale=N (make check DEBUG=1 sets 4) stretches every
+# test's time budget for slow debug kernels.
+scale=1
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	mmrust.timeout_scale=*) scale=${arg#mmrust.timeout_scale=} ;;
+	esac
+done
 echo "### MMRUST TESTS BEGIN"
 while read -r name tmo args; do
 	case $name in ''|\#*) continue ;; esac
@@ -13,7 +21,7 @@ while read -r name tmo args; do
 	fi
 	start=$(cut -d. -f1 /proc/uptime)
 	# shellcheck disable=SC2086
-	timeout -s KILL "$tmo" "/tests/$name" $args </dev/null 2>&1
+	timeout -s KILL "$((tmo * scale))" "/tests/$name" $args </dev/null 2>&1
 	rc=$?
 	end=$(cut -d. -f1 /proc/uptime)
 	echo "### END $name rc=$rc secs=$((end - start))"
