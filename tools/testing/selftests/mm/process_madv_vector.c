@@ -531,6 +531,104 @@ TEST(remote_invalid_advice)
 	munmap(p, NPAGES * psize);
 }
 
+/*
+ * The target of remote_uffd_remove: it registers its pages with its own
+ * userfaultfd, asking for UFFD_EVENT_REMOVE, and when the parent says so
+ * reads one REMOVE event for each odd page.  Once the call has returned,
+ * and with the registration gone, the odd pages must read as zero and the
+ * even ones as before.
+ */
+static int child_uffd_remove(char *p, int rd, int wr)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = UFFD_FEATURE_EVENT_REMOVE,
+	};
+	struct uffdio_register reg = {
+		.range = { (unsigned long)p, NPAGES * psize },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	struct pollfd pfd = { .events = POLLIN };
+	struct uffd_msg msg;
+	char c = 0;
+	int uffd;
+
+	for (size_t i = 0; i < NPAGES; i++)
+		memset(p + i * psize, 'c', psize);
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) ||
+	    ioctl(uffd, UFFDIO_REGISTER, &reg))
+		return 10;
+	pfd.fd = uffd;
+	if (write(wr, &c, 1) != 1 || read(rd, &c, 1) != 1)
+		return 11;
+	for (size_t i = 1; i < NPAGES; i += 2) {
+		if (poll(&pfd, 1, 30000) != 1 ||
+		    read(uffd, &msg, sizeof(msg)) != sizeof(msg))
+			return 12;
+		if (msg.event != UFFD_EVENT_REMOVE ||
+		    msg.arg.remove.start != (unsigned long)(p + i * psize) ||
+		    msg.arg.remove.end != (unsigned long)(p + (i + 1) * psize))
+			return 20 + i;
+	}
+	/* Each range is zapped after its event is read: wait for the call. */
+	if (read(rd, &c, 1) != 1)
+		return 13;
+	if (ioctl(uffd, UFFDIO_UNREGISTER, &reg.range))
+		return 14;
+	return odd_zero_even(p, NPAGES, 'c') ? 0 : 15;
+}
+
+struct remote_call {
+	int pidfd;
+	struct iovec *iov;
+	size_t n;
+	ssize_t ret;
+	int err;
+	bool done;
+};
+
+static void *remote_dontneed(void *arg)
+{
+	struct remote_call *rc = arg;
+
+	rc->ret = sys_process_madvise(rc->pidfd, rc->iov, rc->n, MADV_DONTNEED, 0);
+	rc->err = errno;
+	__atomic_store_n(&rc->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * A remote MADV_DONTNEED of ranges that the target registered with
+ * UFFD_FEATURE_EVENT_REMOVE delivers UFFD_EVENT_REMOVE to the target's
+ * monitor for each range and waits until the monitor has read it, as
+ * madvise() in the target would: the call does not return while the
+ * events are unread, and returns the whole length once they are read.
+ */
+TEST(remote_uffd_remove)
+{
+	struct iovec iov[NPAGES];
+	struct remote_call rc;
+	struct target t;
+	char *p = map_filled(NPAGES, 'p');
+	pthread_t thread;
+	char c = 0;
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, start_target(&t, p, child_uffd_remove, NULL));
+	rc = (struct remote_call){ t.pidfd, iov, odd_pages(iov, p, NPAGES), -1, 0, false };
+	ASSERT_EQ(0, pthread_create(&thread, NULL, remote_dontneed, &rc));
+	usleep(300000);
+	ASSERT_FALSE(__atomic_load_n(&rc.done, __ATOMIC_ACQUIRE))
+		TH_LOG("the call returned before the monitor read its events");
+	/* Now let the target read them. */
+	ASSERT_EQ(1, write(t.go[1], &c, 1));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(rc.n * psize, rc.ret) TH_LOG("%s", strerror(rc.err));
+	ASSERT_EQ(0, finish_target(&t));
+	munmap(p, NPAGES * psize);
+}
+
 #define TARGET_UID 2000
 #define CALLER_UID 3000
 

@@ -26,7 +26,11 @@
  *    read into the mapping;
  *  - the mapping outlives the fd and behaves as anonymous memory across
  *    fork, mremap, mprotect, partial munmap, MADV_DONTNEED and MADV_FREE:
- *    pages that are untouched or discarded read as the pattern;
+ *    pages that are untouched or discarded read as the pattern; sealed
+ *    read-only with mseal(), it refuses MADV_DONTNEED and MADV_FREE;
+ *    MADV_WIPEONFORK and VMA names are refused as for private /dev/zero;
+ *  - reclaim swaps private copies out and back among reference-page PTEs
+ *    without a kernel warning;
  *  - the reference page is charged to the creator's memory cgroup and freed
  *    with the last fd and the last mapping;
  *  - GUP reads the pattern: process_vm_readv(), /proc/pid/mem, O_DIRECT;
@@ -79,6 +83,13 @@
 
 #ifndef __NR_refpage_create
 #define __NR_refpage_create 463
+#endif
+#ifndef __NR_mseal
+#define __NR_mseal 462
+#endif
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#define PR_SET_VMA_ANON_NAME 0
 #endif
 #ifndef MAP_DROPPABLE
 #define MAP_DROPPABLE 0x08
@@ -1443,6 +1454,61 @@ static bool all_populated(const char *p, size_t len)
 }
 
 /*
+ * mseal() keeps read-only anonymous memory from being discarded, and a
+ * refpage mapping is anonymous memory: sealed read-only, it refuses
+ * MADV_DONTNEED and MADV_FREE with EPERM and keeps its written page, as
+ * MAP_ANONYMOUS does.
+ */
+TEST_F(refpage, mseal_discard)
+{
+	const size_t len = 2 * page_size;
+	char *p;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0x11, page_size);
+	ASSERT_EQ(0, mprotect(p, len, PROT_READ));
+	ASSERT_EQ(0, syscall(__NR_mseal, p, len, 0));
+
+	errno = 0;
+	ASSERT_EQ(-1, madvise(p, len, MADV_DONTNEED));
+	ASSERT_EQ(EPERM, errno);
+	errno = 0;
+	ASSERT_EQ(-1, madvise(p, len, MADV_FREE));
+	ASSERT_EQ(EPERM, errno);
+	ASSERT_TRUE(is_filled(p, page_size, 0x11));
+	ASSERT_TRUE(is_pat8(p + page_size, page_size));
+}
+
+/*
+ * Where code tells anonymous memory by a NULL vm_file, a refpage mapping
+ * answers as a private /dev/zero mapping does: MADV_WIPEONFORK fails with
+ * EINVAL and naming the VMA with EBADF, while MADV_WILLNEED succeeds and
+ * changes nothing.
+ */
+TEST_F(refpage, like_dev_zero)
+{
+	const size_t len = 2 * page_size;
+	char *p;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0x11, page_size);
+
+	errno = 0;
+	ASSERT_EQ(-1, madvise(p, len, MADV_WIPEONFORK));
+	ASSERT_EQ(EINVAL, errno);
+	errno = 0;
+	ASSERT_EQ(-1, prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME,
+			    (unsigned long)p, len, (unsigned long)"heap"));
+	ASSERT_EQ(EBADF, errno);
+	ASSERT_EQ(0, madvise(p, len, MADV_WILLNEED));
+	ASSERT_TRUE(is_filled(p, page_size, 0x11));
+	ASSERT_TRUE(is_pat8(p + page_size, page_size));
+	munmap(p, len);
+}
+
+/*
  * Population maps the reference page for reading and private copies for
  * writing: MAP_POPULATE of a PROT_READ mapping and MADV_POPULATE_READ
  * leave Rss at 0 kB with every page present; MAP_POPULATE of a writable
@@ -2373,6 +2439,107 @@ TEST_F_TIMEOUT(memcg, droppable_pressure, 240)
 	ASSERT_GE(r.pattern, npages * 3 / 4);
 	ASSERT_LE(swpout - swpout0, PRESSURE_SWAP_SLACK);
 	ASSERT_EQ(0, memcg_read(&self->cg, "memory.events", "oom_kill"));
+	close(fd);
+}
+
+#define MIXED_SIZE (32 * MB)
+#define TAINT_WARN_BIT 0x200L	/* bit 9 of /proc/sys/kernel/tainted */
+
+/*
+ * The child of memcg.mixed_reclaim: it writes the even pages of a 32 MiB
+ * refpage mapping and reads the odd ones, so that every private copy has
+ * reference-page PTEs for neighbours, and after the squeeze counts the
+ * pages that read wrong.
+ */
+static int mixed_child(int fd, int rd, int wr)
+{
+	const size_t npages = MIXED_SIZE / page_size;
+	struct pressure_result r = { 0, 0, 0, 0 };
+	char *p;
+
+	/* Now in the memory cgroup. */
+	if (!hear(rd, 30))
+		return 1;
+	p = mmap(NULL, MIXED_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		return 2;
+	for (size_t i = 0; i < npages; i += 2) {
+		memset(p + i * page_size, 0x11, page_size);
+		read_fault(p + (i + 1) * page_size, page_size);
+	}
+	if (!step(wr, rd, 120))
+		return 3;
+	for (size_t i = 0; i < npages; i++) {
+		char *pg = p + i * page_size;
+		bool ok = i % 2 ? is_pat8(pg, page_size) :
+				  is_filled(pg, page_size, 0x11);
+
+		if (ok)
+			r.data++;
+		else if (!r.other++)
+			r.first_other = i;
+	}
+	return write(wr, &r, sizeof(r)) == sizeof(r) ? 0 : 4;
+}
+
+/*
+ * Reclaim handles private copies whose neighbours are reference-page PTEs:
+ * a child writes every other page of a 32 MiB refpage mapping and reads the
+ * rest, memory.max goes down to 8 MiB so that the copies go to swap, and
+ * then every written page reads its data and every read one the pattern.
+ * Reclaim's page table walks (MGLRU's aging and look-around) must pass the
+ * reference page over as they pass the zero page, without a warning: the
+ * kernel must not become tainted by a WARN meanwhile.
+ */
+TEST_F_TIMEOUT(memcg, mixed_reclaim, 240)
+{
+	const size_t npages = MIXED_SIZE / page_size;
+	int to_child[2], to_parent[2], fd;
+	long taint0, taint, swpout0, swpout;
+	struct pressure_result r;
+	char buf[32];
+
+	if (!swap_enabled())
+		SKIP(return, "needs swap: the written pages do not fit in memory.max");
+	taint0 = read_long("/proc/sys/kernel/tainted");
+	ASSERT_GE(taint0, 0);
+	if (taint0 & TAINT_WARN_BIT)
+		TH_LOG("the kernel has warned before: a new warning cannot be seen here");
+	TH_LOG("MGLRU: %s", read_long("/sys/kernel/mm/lru_gen/enabled") > 0 ?
+	       "enabled" : "disabled or absent");
+
+	fd = sys_refpage_create(pat8, sizeof(pat8), 0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(to_parent));
+	self->child = fork();
+	ASSERT_GE(self->child, 0);
+	if (!self->child)
+		_exit(mixed_child(fd, to_child[0], to_parent[1]));
+	ASSERT_EQ(0, memcg_enter(&self->cg, self->child));
+	ASSERT_TRUE(step(to_child[1], to_parent[0], 90))
+		TH_LOG("the child did not touch its mapping");
+
+	swpout0 = read_key("/proc/vmstat", "pswpout");
+	snprintf(buf, sizeof(buf), "%lu", PRESSURE_LIMIT);
+	/* Reclaim runs in this write, until the child fits. */
+	ASSERT_EQ(0, memcg_write(&self->cg, "memory.max", buf));
+	swpout = read_key("/proc/vmstat", "pswpout");
+
+	ASSERT_TRUE(tell(to_child[1]));
+	ASSERT_TRUE(read_full(to_parent[0], &r, sizeof(r), 90))
+		TH_LOG("no result from the child: was it OOM-killed?");
+	ASSERT_EQ(0, exit_code(reap(self->child, 10)));
+	self->child = 0;
+	taint = read_long("/proc/sys/kernel/tainted");
+
+	TH_LOG("%zu pages: %zu right, %zu wrong; pswpout +%ld",
+	       npages, r.data, r.other, swpout - swpout0);
+	ASSERT_EQ(0, r.other) TH_LOG("page %zu reads wrong", r.first_other);
+	ASSERT_GT(swpout - swpout0, 0) TH_LOG("nothing went to swap");
+	ASSERT_EQ(0, memcg_read(&self->cg, "memory.events", "oom_kill"));
+	ASSERT_EQ(0, (taint & ~taint0) & TAINT_WARN_BIT)
+		TH_LOG("the kernel warned during reclaim: see the console");
 	close(fd);
 }
 
