@@ -35,10 +35,15 @@ static inline bool file_is_refpage(const struct file *file)
 
 /**
  * vma_is_refpage - Is this a private mapping of a refpage file?
- * @vma: the VMA; its mmap or VMA lock is held.
+ * @vma: the VMA, kept alive by the caller.
  *
  * Such a mapping is anonymous (vma_is_anonymous() is true) except that its
  * untouched pages read as the file's pattern instead of zero.
+ *
+ * Any lock that keeps @vma alive is enough here and in the helpers below:
+ * the mmap lock, the VMA lock, or the anon_vma lock that an rmap walk
+ * holds (as in reclaim).  vm_file does not change after mmap, and
+ * the VMA holds a reference on it, so the reference page stays put.
  *
  * Returns: true for a refpage mapping.
  */
@@ -49,7 +54,7 @@ static inline bool vma_is_refpage(const struct vm_area_struct *vma)
 
 /**
  * refpage_vma_pfn - The PFN of a refpage mapping's reference page.
- * @vma: a refpage VMA (vma_is_refpage()); its mmap or VMA lock is held.
+ * @vma: a refpage VMA (vma_is_refpage()), kept alive by the caller.
  *
  * Returns: the PFN that read faults in @vma map.
  */
@@ -60,7 +65,7 @@ static inline unsigned long refpage_vma_pfn(const struct vm_area_struct *vma)
 
 /**
  * is_refpage_pfn - Does this PFN map the reference page of this VMA?
- * @vma: the VMA; its mmap or VMA lock is held.
+ * @vma: the VMA, kept alive by the caller.
  * @pfn: the PFN of a present PTE in @vma.
  *
  * Like the zero page, the reference page is mapped with special PTEs and
@@ -76,7 +81,7 @@ static inline bool is_refpage_pfn(const struct vm_area_struct *vma,
 
 /**
  * refpage_fill_folio - Fill a new private page of a refpage mapping.
- * @vma: the refpage VMA; its mmap or VMA lock is held.
+ * @vma: the refpage VMA, kept alive by the caller.
  * @folio: a small folio just allocated for a fault in @vma, not yet mapped.
  */
 static inline void refpage_fill_folio(const struct vm_area_struct *vma,

@@ -1455,29 +1455,39 @@ static bool all_populated(const char *p, size_t len)
 
 /*
  * mseal() keeps read-only anonymous memory from being discarded, and a
- * refpage mapping is anonymous memory: sealed read-only, it refuses
- * MADV_DONTNEED and MADV_FREE with EPERM and keeps its written page, as
- * MAP_ANONYMOUS does.
+ * refpage mapping is anonymous memory, as a private /dev/zero mapping is:
+ * sealed read-only, each refuses MADV_DONTNEED and MADV_FREE with EPERM
+ * and keeps its written page, as MAP_ANONYMOUS does.
  */
 TEST_F(refpage, mseal_discard)
 {
 	const size_t len = 2 * page_size;
-	char *p;
+	int zero = open("/dev/zero", O_RDWR);
+	int fds[2] = { self->fd, zero };
 
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	memset(p, 0x11, page_size);
-	ASSERT_EQ(0, mprotect(p, len, PROT_READ));
-	ASSERT_EQ(0, syscall(__NR_mseal, p, len, 0));
+	ASSERT_GE(zero, 0);
+	for (int i = 0; i < 2; i++) {
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+			       fds[i], 0);
 
-	errno = 0;
-	ASSERT_EQ(-1, madvise(p, len, MADV_DONTNEED));
-	ASSERT_EQ(EPERM, errno);
-	errno = 0;
-	ASSERT_EQ(-1, madvise(p, len, MADV_FREE));
-	ASSERT_EQ(EPERM, errno);
-	ASSERT_TRUE(is_filled(p, page_size, 0x11));
-	ASSERT_TRUE(is_pat8(p + page_size, page_size));
+		ASSERT_NE(MAP_FAILED, p);
+		memset(p, 0x11, page_size);
+		ASSERT_EQ(0, mprotect(p, len, PROT_READ));
+		ASSERT_EQ(0, syscall(__NR_mseal, p, len, 0));
+
+		errno = 0;
+		ASSERT_EQ(-1, madvise(p, len, MADV_DONTNEED))
+			TH_LOG("%s", i ? "/dev/zero" : "refpage");
+		ASSERT_EQ(EPERM, errno);
+		errno = 0;
+		ASSERT_EQ(-1, madvise(p, len, MADV_FREE))
+			TH_LOG("%s", i ? "/dev/zero" : "refpage");
+		ASSERT_EQ(EPERM, errno);
+		ASSERT_TRUE(is_filled(p, page_size, 0x11));
+		ASSERT_TRUE(i ? is_filled(p + page_size, page_size, 0) :
+				is_pat8(p + page_size, page_size));
+	}
+	close(zero);
 }
 
 /*
@@ -2381,6 +2391,56 @@ static int pressure_child(int fd, int rd, int wr)
 }
 
 /*
+ * Run @child_fn(@fd) in a child, *@child, inside memory cgroup @cg: the child
+ * maps and touches its memory, memory.max goes down to PRESSURE_LIMIT and
+ * reclaim makes the child fit, and then the child reports in @r what its
+ * pages read.  Returns how much pswpout grew meanwhile.
+ */
+static long squeeze_child(struct __test_metadata *_metadata,
+			  struct memcg *cg, pid_t *child, int fd,
+			  int (*child_fn)(int fd, int rd, int wr),
+			  struct pressure_result *r)
+{
+	unsigned long long deadline;
+	int to_child[2], to_parent[2];
+	long swpout0, swpout, cur;
+	char buf[32];
+
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(to_parent));
+	*child = fork();
+	ASSERT_GE(*child, 0);
+	if (!*child)
+		_exit(child_fn(fd, to_child[0], to_parent[1]));
+	ASSERT_EQ(0, memcg_enter(cg, *child));
+	ASSERT_TRUE(step(to_child[1], to_parent[0], 90))
+		TH_LOG("the child did not touch its mapping");
+
+	swpout0 = read_key("/proc/vmstat", "pswpout");
+	snprintf(buf, sizeof(buf), "%lu", PRESSURE_LIMIT);
+	/* Reclaim runs in this write, until the child fits. */
+	ASSERT_EQ(0, memcg_write(cg, "memory.max", buf));
+	deadline = now_ms() + 30000;
+	while ((cur = memcg_current(cg)) > (long)PRESSURE_LIMIT &&
+	       now_ms() < deadline)
+		usleep(50000);
+	ASSERT_LE(cur, (long)PRESSURE_LIMIT)
+		TH_LOG("memory.current %ld still above memory.max after 30 s", cur);
+	swpout = read_key("/proc/vmstat", "pswpout");
+
+	ASSERT_TRUE(tell(to_child[1]));
+	ASSERT_TRUE(read_full(to_parent[0], r, sizeof(*r), 90))
+		TH_LOG("no result from the child: was it OOM-killed?");
+	ASSERT_EQ(0, exit_code(reap(*child, 10)));
+	*child = 0;
+	for (int i = 0; i < 2; i++) {
+		close(to_child[i]);
+		close(to_parent[i]);
+	}
+	return swpout - swpout0;
+}
+
+/*
  * Droppable refpage memory is dropped under memory cgroup pressure, not
  * swapped, and dropped pages read the pattern: a child fills 64 MiB with
  * 0x11, memory.max goes down to 8 MiB, and then every page reads 0x11 or
@@ -2391,53 +2451,25 @@ static int pressure_child(int fd, int rd, int wr)
 TEST_F_TIMEOUT(memcg, droppable_pressure, 240)
 {
 	const size_t npages = PRESSURE_SIZE / page_size;
-	int to_child[2], to_parent[2], fd;
-	long swpout0, swpout, cur;
 	struct pressure_result r;
-	unsigned long long deadline;
-	char buf[32];
+	long swapped;
+	int fd;
 
 	if (!droppable_supported())
 		SKIP(return, "MAP_DROPPABLE is not supported");
 	fd = sys_refpage_create(pat8, sizeof(pat8), 0);
 	ASSERT_GE(fd, 0);
-	ASSERT_EQ(0, pipe(to_child));
-	ASSERT_EQ(0, pipe(to_parent));
-	self->child = fork();
-	ASSERT_GE(self->child, 0);
-	if (!self->child)
-		_exit(pressure_child(fd, to_child[0], to_parent[1]));
-	ASSERT_EQ(0, memcg_enter(&self->cg, self->child));
-	ASSERT_TRUE(step(to_child[1], to_parent[0], 90))
-		TH_LOG("the child did not fill its droppable mapping");
-
-	swpout0 = read_key("/proc/vmstat", "pswpout");
-	ASSERT_GE(swpout0, 0);
-	snprintf(buf, sizeof(buf), "%lu", PRESSURE_LIMIT);
-	/* Reclaim runs in this write, until the child fits. */
-	ASSERT_EQ(0, memcg_write(&self->cg, "memory.max", buf));
-	deadline = now_ms() + 30000;
-	while ((cur = memcg_current(&self->cg)) > (long)PRESSURE_LIMIT &&
-	       now_ms() < deadline)
-		usleep(50000);
-	ASSERT_LE(cur, (long)PRESSURE_LIMIT)
-		TH_LOG("memory.current %ld still above memory.max after 30 s", cur);
-	swpout = read_key("/proc/vmstat", "pswpout");
-
-	ASSERT_TRUE(tell(to_child[1]));
-	ASSERT_TRUE(read_full(to_parent[0], &r, sizeof(r), 90))
-		TH_LOG("no result from the child: was it OOM-killed?");
-	ASSERT_EQ(0, exit_code(reap(self->child, 10)));
-	self->child = 0;
+	swapped = squeeze_child(_metadata, &self->cg, &self->child, fd,
+				pressure_child, &r);
 
 	TH_LOG("%zu pages: %zu data, %zu pattern, %zu other; pswpout +%ld",
-	       npages, r.data, r.pattern, r.other, swpout - swpout0);
+	       npages, r.data, r.pattern, r.other, swapped);
 	if (!swap_enabled())
 		TH_LOG("no swap: that nothing was swapped out proves nothing");
 	ASSERT_EQ(0, r.other) TH_LOG("page %zu reads neither data nor pattern",
 				     r.first_other);
 	ASSERT_GE(r.pattern, npages * 3 / 4);
-	ASSERT_LE(swpout - swpout0, PRESSURE_SWAP_SLACK);
+	ASSERT_LE(swapped, PRESSURE_SWAP_SLACK);
 	ASSERT_EQ(0, memcg_read(&self->cg, "memory.events", "oom_kill"));
 	close(fd);
 }
@@ -2494,10 +2526,9 @@ static int mixed_child(int fd, int rd, int wr)
 TEST_F_TIMEOUT(memcg, mixed_reclaim, 240)
 {
 	const size_t npages = MIXED_SIZE / page_size;
-	int to_child[2], to_parent[2], fd;
-	long taint0, taint, swpout0, swpout;
 	struct pressure_result r;
-	char buf[32];
+	long taint0, taint, swapped;
+	int fd;
 
 	if (!swap_enabled())
 		SKIP(return, "needs swap: the written pages do not fit in memory.max");
@@ -2510,33 +2541,14 @@ TEST_F_TIMEOUT(memcg, mixed_reclaim, 240)
 
 	fd = sys_refpage_create(pat8, sizeof(pat8), 0);
 	ASSERT_GE(fd, 0);
-	ASSERT_EQ(0, pipe(to_child));
-	ASSERT_EQ(0, pipe(to_parent));
-	self->child = fork();
-	ASSERT_GE(self->child, 0);
-	if (!self->child)
-		_exit(mixed_child(fd, to_child[0], to_parent[1]));
-	ASSERT_EQ(0, memcg_enter(&self->cg, self->child));
-	ASSERT_TRUE(step(to_child[1], to_parent[0], 90))
-		TH_LOG("the child did not touch its mapping");
-
-	swpout0 = read_key("/proc/vmstat", "pswpout");
-	snprintf(buf, sizeof(buf), "%lu", PRESSURE_LIMIT);
-	/* Reclaim runs in this write, until the child fits. */
-	ASSERT_EQ(0, memcg_write(&self->cg, "memory.max", buf));
-	swpout = read_key("/proc/vmstat", "pswpout");
-
-	ASSERT_TRUE(tell(to_child[1]));
-	ASSERT_TRUE(read_full(to_parent[0], &r, sizeof(r), 90))
-		TH_LOG("no result from the child: was it OOM-killed?");
-	ASSERT_EQ(0, exit_code(reap(self->child, 10)));
-	self->child = 0;
+	swapped = squeeze_child(_metadata, &self->cg, &self->child, fd,
+				mixed_child, &r);
 	taint = read_long("/proc/sys/kernel/tainted");
 
 	TH_LOG("%zu pages: %zu right, %zu wrong; pswpout +%ld",
-	       npages, r.data, r.other, swpout - swpout0);
+	       npages, r.data, r.other, swapped);
 	ASSERT_EQ(0, r.other) TH_LOG("page %zu reads wrong", r.first_other);
-	ASSERT_GT(swpout - swpout0, 0) TH_LOG("nothing went to swap");
+	ASSERT_GT(swapped, 0) TH_LOG("nothing went to swap");
 	ASSERT_EQ(0, memcg_read(&self->cg, "memory.events", "oom_kill"));
 	ASSERT_EQ(0, (taint & ~taint0) & TAINT_WARN_BIT)
 		TH_LOG("the kernel warned during reclaim: see the console");
