@@ -2,40 +2,43 @@
 # for Linux 6.12, with Rust.  See README.md.
 #
 #   make run      build everything, boot the guest, show the feature tour
-#   make check    build everything, boot the guest, run every test
+#   make check    build both kernels (6.12 and its debug build), boot each,
+#                 run every test; DEBUG=0 or DEBUG=1 runs only one of them
 #   make shell    boot the guest to an interactive shell
 #   make bench    run the benchmarks in the guest (multi-threaded TCG);
 #                 BENCH=madv or BENCH=refpage runs only one
 #   make tree     (re)generate build/linux: base + one commit per patch
 #   make export   write the commits made in build/linux back to the repo
 #   make series   git format-patch series with cover letter in build/series
+#   make inventory  rewrite guest/inventory from the last make check's logs
+#   make mutants  break the code on purpose and check that a test notices
+#                 (docs/testing.md; MUTANTS="name ..." runs only those)
 #
 # DEBUG=1 adds config/debug.config (KASAN, lockdep, DEBUG_VM, kmemleak) and
-# builds in build/obj-debug.
+# builds in build/obj-debug: make run, shell and bench then use that kernel.
 
 SHELL := /bin/bash
+# Only the system's tools (see scripts/lib.sh): never a rustup toolchain.
+export PATH := /usr/sbin:/usr/bin:/sbin:/bin
 TOP := $(CURDIR)
 export BUILD ?= $(TOP)/build
 FRAGMENTS := config/guest.config
+export DEBUG
 ifeq ($(DEBUG),1)
 FRAGMENTS += config/debug.config
 export KOBJ_NAME := obj-debug
-# Under TCG the debug kernel runs ACPI's AML so slowly that the PCI IRQ
-# routing methods hit their loop timeout and the virtio disks get no IRQ.
-# The MP and PIRQ tables of QEMU's firmware route them without ACPI.
-# Its tests get four times their usual time budget.
-export APPEND := $(strip $(APPEND) acpi=off mmrust.timeout_scale=4)
-TIMEOUT ?= 9000
-export TIMEOUT
+# acpi=off: see scripts/check.sh.
+RUN_APPEND := acpi=off
 endif
+GUEST_BIN := droppable_demo refpage_demo madv_bench refpage_bench runone
 
 .PHONY: all deps tree export config build kernel selftests guest-bin initramfs \
-	run check shell bench series clean help
+	run check shell bench series clean help inventory mutants
 
 all: run
 
 help:
-	@sed -n '3,16p' Makefile
+	@sed -n '3,18p' Makefile
 
 deps:
 	@scripts/deps.sh
@@ -56,33 +59,48 @@ kernel build: config
 selftests: tree
 	@scripts/selftests.sh
 
-guest-bin: deps
-	@mkdir -p $(BUILD)/guest-bin
-	@gcc -static -O2 -Wall -o $(BUILD)/guest-bin/droppable_demo guest/demo/droppable_demo.c
-	@gcc -static -O2 -Wall -o $(BUILD)/guest-bin/refpage_demo guest/demo/refpage_demo.c
-	@gcc -static -O2 -Wall -pthread -o $(BUILD)/guest-bin/madv_bench guest/bench/madv_bench.c
-	@gcc -static -O2 -Wall -o $(BUILD)/guest-bin/refpage_bench guest/bench/refpage_bench.c
+guest-bin: deps $(addprefix $(BUILD)/guest-bin/,$(GUEST_BIN))
+
+$(BUILD)/guest-bin/%: guest/demo/%.c
+	@mkdir -p $(@D)
+	@gcc -static -O2 -Wall -pthread -o $@ $<
+
+$(BUILD)/guest-bin/%: guest/bench/%.c
+	@mkdir -p $(@D)
+	@gcc -static -O2 -Wall -pthread -o $@ $<
+
+$(BUILD)/guest-bin/runone: guest/runone.c
+	@mkdir -p $(@D)
+	@gcc -static -O2 -Wall -Werror -o $@ $<
 
 initramfs: selftests guest-bin
 	@scripts/initramfs.sh
 
 run: build initramfs
-	@TIMEOUT=600 scripts/qemu.sh tour
+	@TIMEOUT=600 APPEND="$(strip $(APPEND) $(RUN_APPEND))" scripts/qemu.sh tour
 	@sed -n '/=== mmrust tour/,/=== end of tour/p' $(BUILD)/run/console.log | tr -d '\r'
 
 bench: build initramfs
-	@TIMEOUT=1800 TCG_THREAD=multi APPEND="mmrust.bench=$(or $(BENCH),all)" scripts/qemu.sh bench
+	@TIMEOUT=1800 TCG_THREAD=multi APPEND="$(strip $(RUN_APPEND) mmrust.bench=$(or $(BENCH),all))" scripts/qemu.sh bench
 	@sed -n '/=== mmrust bench/,/=== end of bench/p' $(BUILD)/run/console.log | tr -d '\r'
 
 shell: build initramfs
-	@scripts/qemu.sh shell
+	@APPEND="$(strip $(APPEND) $(RUN_APPEND))" scripts/qemu.sh shell
 
+# check builds the debug kernel itself (scripts/check.sh).
 check: build initramfs
 	@scripts/check.sh
+
+inventory:
+	@python3 scripts/report.py --write-inventory $(foreach k,6.12 6.12-debug,\
+		$(if $(wildcard $(BUILD)/run/$(k)/tests.log),$(k)=$(BUILD)/run/$(k)))
+
+mutants: initramfs
+	@scripts/mutants.sh $(MUTANTS)
 
 series: tree
 	@scripts/series.sh
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/obj-debug $(BUILD)/selftests $(BUILD)/run \
+	rm -rf $(BUILD)/obj $(BUILD)/obj-debug $(BUILD)/selftests $(BUILD)/run $(BUILD)/guest-bin \
 		$(BUILD)/initramfs $(BUILD)/initramfs.cpio.gz $(BUILD)/series

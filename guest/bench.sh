@@ -2,12 +2,7 @@
 # The benchmarks that "make bench" runs.  Not tests: they print ratios.
 # mmrust.bench=madv or mmrust.bench=refpage on the kernel command line
 # (make bench BENCH=refpage) runs only one of them.
-which=all
-for arg in $(cat /proc/cmdline); do
-	case $arg in
-	mmrust.bench=*) which=${arg#mmrust.bench=} ;;
-	esac
-done
+which=$(/tests/cmdline-arg mmrust.bench all)
 echo
 echo "=== mmrust bench: $(uname -r), $(nproc) vCPUs ==="
 if [ "$which" = all ] || [ "$which" = madv ]; then

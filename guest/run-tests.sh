@@ -1,40 +1,37 @@
 #!/bin/sh
-# Run the kselftests named in $1 (lines: "name timeout [args...]") and frame
-# each one's TAP output so the host can count results per program.
+# Run the kselftests named in $1 (lines: "name timeout [args...]").  Each
+# program runs under /tests/runone, which frames its output with
+# "### BEGIN name" / "### END name rc= secs=", prefixes every line it
+# prints with "| ", enforces its time budget and kills what it leaves
+# behind.  scripts/report.py reads the result.
 list=$1
 cd /tests || exit 1
-# mmrust.timeout_scale=N (make check DEBUG=1 sets 4) stretches every
-# test's time budget for slow debug kernels.
-scale=1
-for arg in $(cat /proc/cmdline); do
-	case $arg in
-	mmrust.timeout_scale=*) scale=${arg#mmrust.timeout_scale=} ;;
-	esac
-done
 echo "### MMRUST TESTS BEGIN"
+echo "### LIST $(grep -vcE '^[[:space:]]*(#|$)' "$list") programs"
 while read -r name tmo args; do
 	case $name in ''|\#*) continue ;; esac
-	echo "### BEGIN $name"
-	if [ ! -x "/tests/$name" ]; then
-		echo "### END $name rc=127"
-		continue
-	fi
-	start=$(cut -d. -f1 /proc/uptime)
 	# shellcheck disable=SC2086
-	timeout -s KILL "$((tmo * scale))" "/tests/$name" $args </dev/null 2>&1
-	rc=$?
-	end=$(cut -d. -f1 /proc/uptime)
-	echo "### END $name rc=$rc secs=$((end - start))"
+	/tests/runone "$name" "$tmo" "/tests/$name" $args
 done <"$list"
-# With kmemleak (make check DEBUG=1), scan for leaks now that every test has
+# With kmemleak (the debug kernel), scan for leaks now that every test has
 # exited; a second scan reports objects that the first one saw as new.  The
 # kernel logs "kmemleak: N new suspected memory leaks", which the report
 # counts as a failure; the details go to the test log.
-if [ -w /sys/kernel/debug/kmemleak ]; then
-	echo scan >/sys/kernel/debug/kmemleak
-	sleep 5
-	echo scan >/sys/kernel/debug/kmemleak
-	echo "### kmemleak report (empty when nothing leaked):"
-	cat /sys/kernel/debug/kmemleak
+if [ -e /sys/kernel/debug/kmemleak ]; then
+	if echo scan >/sys/kernel/debug/kmemleak; then
+		sleep 5
+		echo scan >/sys/kernel/debug/kmemleak
+		echo "### KMEMLEAK report follows (empty when nothing leaked)"
+		sed 's/^/| /' /sys/kernel/debug/kmemleak
+	else
+		# kmemleak turns itself off when it cannot allocate.
+		echo "### SETUP FAIL kmemleak: scan refused (kmemleak disabled itself)"
+	fi
 fi
+# Lockdep switches itself off after its first report; a report whose
+# console lines were lost still shows here.
+if [ -e /proc/lockdep_stats ]; then
+	echo "### DEBUG_LOCKS $(sed -n 's/^ *debug_locks: *//p' /proc/lockdep_stats)"
+fi
+echo "### TAINTED $(cat /proc/sys/kernel/tainted)"
 echo "### MMRUST TESTS DONE"

@@ -1,6 +1,8 @@
 #!/bin/bash
 # Build the guest initramfs: static busybox, the init script, the test
-# runner and the statically linked selftests named in guest/tests.list.
+# runner, the default test list and the statically linked selftests that
+# both kernels' lists name (scripts/lists.sh).  make check appends each
+# run's own list (scripts/check.sh).
 . "$(dirname "$0")/lib.sh"
 root=$BUILD/initramfs
 out=$BUILD/initramfs.cpio.gz
@@ -11,18 +13,18 @@ file -b "$root/bin/busybox" 2>/dev/null | grep -q static ||
 	ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' ||
 	die "/bin/busybox is not static: install busybox-static"
 cp "$TOP/guest/init" "$root/init"
-cp "$TOP/guest/run-tests.sh" "$TOP/guest/tour.sh" "$TOP/guest/bench.sh" "$root/tests/"
-grep -vE '^\s*(#|$)' "${TESTS_LIST:-$TOP/guest/tests.list}" >"$root/tests/list"
+cp "$TOP/guest/run-tests.sh" "$TOP/guest/tour.sh" "$TOP/guest/bench.sh" \
+	"$TOP/guest/cmdline-arg" "$root/tests/"
+"$TOP/scripts/lists.sh" normal >"$root/tests/list"
 echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
 echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>"$root/etc/passwd"
 echo 'root:x:0:' >"$root/etc/group"
 echo 'nogroup:x:65534:' >>"$root/etc/group"
-while read -r name _; do
-	[[ -z $name || $name == \#* ]] && continue
+while read -r name; do
 	bin=$BUILD/selftests/$name
 	[[ -x $bin ]] || die "selftest $name was not built ($bin)"
 	cp "$bin" "$root/tests/"
-done <"${TESTS_LIST:-$TOP/guest/tests.list}"
+done < <("$TOP/scripts/lists.sh" programs)
 for extra in "$BUILD"/guest-bin/*; do
 	[[ -x $extra ]] && cp "$extra" "$root/tests/"
 done

@@ -4,7 +4,9 @@ set -euo pipefail
 # CI may start us with a minimal environment.
 : "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
 export HOME
-export PATH="$PATH:/usr/sbin:/sbin:$HOME/.cargo/bin"
+# Only the system's tools: every compiler, rustc and cargo included, comes
+# from Debian (scripts/deps.sh), whatever the caller's PATH holds.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/pins.sh
 . "$TOP/scripts/pins.sh"

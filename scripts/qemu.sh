@@ -1,9 +1,11 @@
 #!/bin/bash
 # Boot the built kernel under QEMU.
 #   qemu.sh check|tour|shell
-# check and tour write build/run/console.log (ttyS0, the kernel console)
-# and build/run/tests.log (ttyS1, the test programs' TAP) and are killed
-# after $TIMEOUT seconds.
+# check and tour write $RUN_DIR/console.log (ttyS0, the kernel console),
+# $RUN_DIR/tests.log (ttyS1, the test programs' output) and $RUN_DIR/qemu.rc
+# (RUN_DIR defaults to build/run).  QEMU is killed after $TIMEOUT seconds,
+# or, in check mode, after $BOOT_DEADLINE seconds if the guest has not
+# started its first test by then (exit status 125, console tail printed).
 #
 # TCG is the default: nested KVM on these machines is unusable (it dies on
 # "lock cmpxchg16b" or stalls in decompression).  ACCEL=kvm uses KVM only
@@ -12,7 +14,7 @@
 # code patching; TCG_THREAD=multi selects it for benchmarks.
 . "$(dirname "$0")/lib.sh"
 mode=${1:-check}
-run=$BUILD/run
+run=${RUN_DIR:-$BUILD/run}
 mkdir -p "$run"
 kernel=$KOBJ/arch/x86/boot/bzImage
 [[ -f $kernel ]] || die "no kernel at $kernel: run 'make build'"
@@ -42,25 +44,49 @@ if [[ ${ACCEL:-tcg} == kvm ]]; then
 fi
 
 args=(-accel "$accel" -cpu "$cpu" -smp "$SMP" -m "$MEM" -no-reboot
-      -kernel "$kernel" -initrd "$BUILD/initramfs.cpio.gz"
+      -kernel "$kernel" -initrd "${INITRD:-$BUILD/initramfs.cpio.gz}"
       -drive "file=$swap,if=virtio,format=raw"
       -drive "file=$scratch,if=virtio,format=raw"
-      -display none -monitor none)
-cmdline="console=ttyS0 panic=-1 hugepages=64 mmrust.mode=$mode ${APPEND:-}"
+      -nodefaults -display none -monitor none)
+# ignore_loglevel: no test can hide a splat by lowering the console level.
+cmdline="console=ttyS0 ignore_loglevel panic=-1 hugepages=64 mmrust.mode=$mode ${APPEND:-}"
 
 case $mode in
 shell)
 	exec qemu-system-x86_64 "${args[@]}" -serial mon:stdio -append "$cmdline"
 	;;
 *)
-	rm -f "$run/console.log" "$run/tests.log"
-	echo "qemu: booting ($mode, $accel, -smp $SMP, timeout ${TIMEOUT}s)" >&2
-	set +e
+	rm -f "$run/console.log" "$run/tests.log" "$run/qemu.rc"
+	deadline=${BOOT_DEADLINE:-0}
+	echo "qemu: booting ($mode, $accel, -smp $SMP, timeout ${TIMEOUT}s, boot deadline ${deadline}s)" >&2
+	touch "$run/console.log" "$run/tests.log"
 	timeout -k 10 "$TIMEOUT" qemu-system-x86_64 "${args[@]}" \
 		-serial "file:$run/console.log" -serial "file:$run/tests.log" \
-		-append "$cmdline" </dev/null
-	rc=$?
-	set -e
+		-append "$cmdline" </dev/null &
+	qpid=$!
+	rc=
+	if ((deadline > 0)); then
+		# Boot watchdog: the guest must start its tests in time.
+		for ((t = 0; t < deadline; t += 2)); do
+			kill -0 "$qpid" 2>/dev/null || break
+			grep -q '^### MMRUST TESTS BEGIN' "$run/tests.log" && break
+			sleep 2
+		done
+		if kill -0 "$qpid" 2>/dev/null &&
+			! grep -q '^### MMRUST TESTS BEGIN' "$run/tests.log"; then
+			echo "qemu: the guest did not start its tests within ${deadline}s; console tail:" >&2
+			tail -n 30 "$run/console.log" | tr -d '\r' | sed 's/^/  /' >&2
+			pkill -KILL -P "$qpid" 2>/dev/null || true
+			kill -KILL "$qpid" 2>/dev/null || true
+			wait "$qpid" 2>/dev/null || true
+			rc=125
+		fi
+	fi
+	if [[ -z $rc ]]; then
+		rc=0
+		wait "$qpid" || rc=$?
+	fi
+	echo "$rc" >"$run/qemu.rc"
 	[[ $rc -eq 124 || $rc -eq 137 ]] && echo "qemu: TIMEOUT after ${TIMEOUT}s" >&2
 	exit $rc
 	;;

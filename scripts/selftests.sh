@@ -1,18 +1,25 @@
 #!/bin/bash
-# Build the kselftests named in guest/tests.list as static binaries, against
-# the generated tree's uapi headers, into build/selftests/.
+# Build the kselftests that make check runs (scripts/lists.sh) as static
+# binaries, against the generated tree's uapi headers, into build/selftests/.
+# Each binary is deleted first, so that a test that no longer builds can
+# never run as its old binary; any build failure fails this script.
 . "$(dirname "$0")/lib.sh"
 "$TOP/scripts/kmake.sh" -s headers
 out=$BUILD/selftests
 mkdir -p "$out"
 targets=()
-while read -r name _; do
-	[[ -z $name || $name == \#* ]] && continue
+while read -r name; do
 	targets+=("$out/$name")
-done <"${TESTS_LIST:-$TOP/guest/tests.list}"
+	rm -f "$out/$name"
+done < <("$TOP/scripts/lists.sh" programs)
+# check_config.sh caches whether liburing is there; ask it again.
+rm -f "$KSRC/tools/testing/selftests/mm/local_config."{h,mk}
+rc=0
 make -s -C "$KSRC/tools/testing/selftests/mm" OUTPUT="$out" \
 	KHDR_INCLUDES="-isystem $KOBJ/usr/include" USERLDFLAGS=-static \
-	-j"$(nproc)" "${targets[@]}" 2>&1 | grep -v 'warning: Using .* in statically linked' || true
+	-j"$(nproc)" "${targets[@]}" \
+	2> >(grep -v 'warning: Using .* in statically linked' >&2) || rc=$?
+((rc == 0)) || die "selftests: make failed (exit $rc)"
 for t in "${targets[@]}"; do
 	[[ -x $t ]] || die "selftest $(basename "$t") failed to build"
 done

@@ -258,6 +258,115 @@ TEST_F_TIMEOUT(pressure, fault_over_limit_not_fatal, 120)
 	}
 }
 
+FIXTURE(alloc_fail)
+{
+	struct fail_alloc knobs;
+};
+
+FIXTURE_VARIANT(alloc_fail)
+{
+	bool droppable;
+};
+
+FIXTURE_VARIANT_ADD(alloc_fail, droppable)
+{
+	.droppable = true,
+};
+
+FIXTURE_VARIANT_ADD(alloc_fail, anon_control)
+{
+	.droppable = false,
+};
+
+FIXTURE_SETUP(alloc_fail)
+{
+	if (!droppable_supported())
+		SKIP(return, "MAP_DROPPABLE is not supported");
+	if (fail_alloc_save(&self->knobs))
+		SKIP(return, "no fail_page_alloc: %s", self->knobs.error);
+	ASSERT_EQ(0, fail_alloc_arm(&self->knobs)) TH_LOG("%s", self->knobs.error);
+}
+
+FIXTURE_TEARDOWN(alloc_fail)
+{
+	fail_alloc_restore(&self->knobs);
+}
+
+/*
+ * The child of alloc_fail.read_into_untouched: read() from a pipe into an
+ * untouched page while fail_page_alloc fails this task's next 4 page
+ * allocations.  Reports read()'s result, its errno, how many injected
+ * failures were left and whether the data arrived.  With KASAN the stack
+ * depot can take the injected failures from another allocation, so try a
+ * bounded number of times: until one failure was used (droppable), or
+ * until read() failed (the control).
+ */
+static int alloc_fail_child(int wr, bool droppable)
+{
+	int flags = MAP_ANONYMOUS | (droppable ? MAP_DROPPABLE : MAP_PRIVATE);
+	long res[4] = { 0, 0, 4, 0 };
+	int mif, pfd[2];
+	char msg[64];
+
+	mif = open("/proc/self/make-it-fail", O_WRONLY);
+	if (mif < 0 || pipe(pfd))
+		return 1;
+	memset(msg, 0x5a, sizeof(msg));
+	for (int i = 0; i < 20 && (droppable ? res[2] == 4 : res[0] != -1); i++) {
+		char *p = mmap(NULL, page_size, PROT_READ | PROT_WRITE, flags, -1, 0);
+
+		if (p == MAP_FAILED || write(pfd[1], msg, sizeof(msg)) != sizeof(msg))
+			return 2;
+		if (write_str(FAIL_PAGE_ALLOC "times", "4") || pwrite(mif, "1", 1, 0) != 1)
+			return 3;
+		errno = 0;
+		res[0] = read(pfd[0], p, sizeof(msg));
+		res[1] = errno;
+		if (pwrite(mif, "0", 1, 0) != 1)
+			return 4;
+		res[2] = read_long(FAIL_PAGE_ALLOC "times");
+		res[3] = res[0] == sizeof(msg) && !memcmp(p, msg, sizeof(msg));
+		if (res[0] != sizeof(msg) && read(pfd[0], msg, sizeof(msg)) != sizeof(msg))
+			return 5;
+		munmap(p, page_size);
+	}
+	return write(wr, res, sizeof(res)) == sizeof(res) ? 0 : 6;
+}
+
+/*
+ * A droppable fault that cannot get a page is retried, not failed:
+ * handle_mm_fault() masks VM_FAULT_OOM for droppable VMAs.  A kernel
+ * access shows the difference.  read() into droppable memory completes once
+ * the injected failures are used up, while into anonymous memory (the
+ * control) the same read() fails with EFAULT.
+ */
+TEST_F(alloc_fail, read_into_untouched)
+{
+	long res[4];
+	int pfd[2], status;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(pfd));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(alloc_fail_child(pfd[1], variant->droppable));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, write_str(FAIL_PAGE_ALLOC "probability", "0"));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(sizeof(res), read(pfd[0], res, sizeof(res)));
+	TH_LOG("read() %ld, errno %ld, %ld injected failures left", res[0], res[1], res[2]);
+	ASSERT_LT(res[2], 4) TH_LOG("no injected failure reached the fault");
+	if (variant->droppable) {
+		ASSERT_EQ(64, res[0]);
+		ASSERT_EQ(1, res[3]);
+	} else {
+		ASSERT_EQ(-1, res[0]);
+		ASSERT_EQ(EFAULT, res[1]);
+	}
+}
+
 /*
  * The parent's data survives fork(); the child sees zeroes (wipe on fork)
  * and its writes do not reach the parent.

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * /proc, sysfs and memory cgroup helpers shared by droppable_semantics and
- * refpage.  They return -1 or a negative errno on failure, so that a test
- * can tell a missing facility (a SKIP) from a wrong value (a FAIL).
+ * /proc, sysfs, fail_page_alloc and memory cgroup helpers shared by
+ * droppable_semantics, process_madv_vector and refpage.  They return -1
+ * or a negative errno on failure, so that a test can tell a missing
+ * facility (a SKIP) from a wrong value (a FAIL).
  */
 #ifndef __MEMCG_UTIL_H__
 #define __MEMCG_UTIL_H__
@@ -104,6 +105,107 @@ static inline int write_str(const char *path, const char *val)
 	n = n < 0 ? -errno : 0;
 	close(fd);
 	return n;
+}
+
+/* Read a short file such as a sysfs knob, without its trailing newline. */
+static inline int read_str(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+/* A file that holds one number, or -1. */
+static inline long read_long(const char *path)
+{
+	char buf[64];
+
+	if (read_str(path, buf, sizeof(buf)))
+		return -1;
+	return strtol(buf, NULL, 0);
+}
+
+#define FAIL_PAGE_ALLOC "/sys/kernel/debug/fail_page_alloc/"
+
+/*
+ * fail_page_alloc, armed to fail the next page allocations (order 0 and
+ * up, sleeping and highmem ones included, no stack dumps) of the tasks that
+ * set /proc/self/make-it-fail; "times" then says how many are left.  The
+ * knobs are restored in this order, probability first, and armed in the
+ * reverse order, probability last.
+ */
+#define FAIL_ALLOC_KNOBS 8
+static const char * const fail_alloc_knob[FAIL_ALLOC_KNOBS] = {
+	"probability", "times", "interval", "min-order",
+	"ignore-gfp-wait", "ignore-gfp-highmem", "verbose", "task-filter",
+};
+
+static const char * const fail_alloc_armed[FAIL_ALLOC_KNOBS] = {
+	"100", "1", "1", "0", "N", "N", "0", "Y",
+};
+
+struct fail_alloc {
+	char saved[FAIL_ALLOC_KNOBS][32];
+	bool have_saved;
+	char error[160];
+};
+
+static inline int fail_alloc_save(struct fail_alloc *f)
+{
+	char path[128];
+
+	f->have_saved = false;
+	if (access(FAIL_PAGE_ALLOC, F_OK) || access("/proc/self/make-it-fail", F_OK)) {
+		snprintf(f->error, sizeof(f->error),
+			 "CONFIG_FAIL_PAGE_ALLOC, CONFIG_FAULT_INJECTION_DEBUG_FS or debugfs missing");
+		return -1;
+	}
+	for (int i = 0; i < FAIL_ALLOC_KNOBS; i++) {
+		snprintf(path, sizeof(path), FAIL_PAGE_ALLOC "%s", fail_alloc_knob[i]);
+		if (read_str(path, f->saved[i], sizeof(f->saved[i]))) {
+			snprintf(f->error, sizeof(f->error), "cannot read %s", path);
+			return -1;
+		}
+	}
+	f->have_saved = true;
+	return 0;
+}
+
+static inline int fail_alloc_arm(struct fail_alloc *f)
+{
+	char path[128];
+
+	for (int i = FAIL_ALLOC_KNOBS - 1; i >= 0; i--) {
+		snprintf(path, sizeof(path), FAIL_PAGE_ALLOC "%s", fail_alloc_knob[i]);
+		if (write_str(path, fail_alloc_armed[i])) {
+			snprintf(f->error, sizeof(f->error), "cannot set %s to %s",
+				 path, fail_alloc_armed[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static inline void fail_alloc_restore(struct fail_alloc *f)
+{
+	char path[128];
+
+	if (!f->have_saved)
+		return;
+	for (int i = 0; i < FAIL_ALLOC_KNOBS; i++) {
+		snprintf(path, sizeof(path), FAIL_PAGE_ALLOC "%s", fail_alloc_knob[i]);
+		if (write_str(path, f->saved[i]))
+			fprintf(stderr, "# cannot restore %s to %s\n", path, f->saved[i]);
+	}
 }
 
 /* A memory cgroup of our own, removed again at teardown. */

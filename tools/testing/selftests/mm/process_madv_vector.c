@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
+#include "memcg_util.h"
 
 #ifndef MAP_DROPPABLE
 #define MAP_DROPPABLE 0x08
@@ -248,7 +249,90 @@ TEST_F(self, every_advice)
 	if (!pid)
 		_exit(is_filled(self->p, NPAGES * psize, 0) ? 0 : 1);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
+struct toucher {
+	const char *p;
+	size_t len;
+	bool running, stop;
+};
+
+/* Keep the mm live on CPU 1, so that its TLB flushes must reach it. */
+static void *touch_on_cpu1(void *arg)
+{
+	struct toucher *t = arg;
+	cpu_set_t set;
+	char sum = 0;
+
+	CPU_ZERO(&set);
+	CPU_SET(1, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) || sched_getcpu() != 1)
+		return NULL;
+	while (!__atomic_load_n(&t->stop, __ATOMIC_RELAXED)) {
+		for (size_t i = 0; i < t->len; i += psize)
+			sum += __atomic_load_n(&t->p[i], __ATOMIC_RELAXED);
+		__atomic_store_n(&t->running, true, __ATOMIC_RELEASE);
+	}
+	return (void *)(long)sum;
+}
+
+/*
+ * One TLB flush per vector: MADV_DONTNEED over 64 discontiguous pages,
+ * while a thread on another CPU keeps the mm in use, costs the vector one
+ * remote flush (a few, if something else flushes meanwhile), where the
+ * same ranges zapped by 64 madvise() calls cost one each.  The loop is
+ * the control that shows the counter (CONFIG_DEBUG_TLBFLUSH) counts.
+ */
+TEST(vector_one_tlb_flush)
+{
+	const size_t npages = 128;
+	struct iovec iov[64];
+	struct toucher t = { .len = npages * psize };
+	pthread_t thread;
+	long before, vector, loop;
+	size_t n;
+	int pidfd;
+	char *p;
+
+	if (read_key("/proc/vmstat", "nr_tlb_remote_flush") < 0)
+		SKIP(return, "no nr_tlb_remote_flush in /proc/vmstat (CONFIG_DEBUG_TLBFLUSH)");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs a second CPU");
+	pin_cpu0();
+	pidfd = pidfd_open(getpid());
+	ASSERT_GE(pidfd, 0);
+	p = map_filled(npages, 'x');
+	ASSERT_NE(MAP_FAILED, p);
+	t.p = p;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, touch_on_cpu1, &t));
+	for (int i = 0; i < 1000 && !__atomic_load_n(&t.running, __ATOMIC_ACQUIRE); i++)
+		usleep(10000);
+	ASSERT_TRUE(__atomic_load_n(&t.running, __ATOMIC_ACQUIRE))
+		TH_LOG("the thread did not run on CPU 1 within 10 s");
+	n = odd_pages(iov, p, npages);
+	ASSERT_EQ(64, n);
+
+	before = read_key("/proc/vmstat", "nr_tlb_remote_flush");
+	ASSERT_EQ(n * psize, sys_process_madvise(pidfd, iov, n, MADV_DONTNEED, 0));
+	vector = read_key("/proc/vmstat", "nr_tlb_remote_flush") - before;
+
+	memset(p, 'x', npages * psize);
+	before = read_key("/proc/vmstat", "nr_tlb_remote_flush");
+	for (size_t i = 0; i < n; i++)
+		ASSERT_EQ(0, madvise(iov[i].iov_base, iov[i].iov_len, MADV_DONTNEED));
+	loop = read_key("/proc/vmstat", "nr_tlb_remote_flush") - before;
+
+	__atomic_store_n(&t.stop, true, __ATOMIC_RELAXED);
+	pthread_join(thread, NULL);
+	TH_LOG("remote TLB flushes: vector %ld, loop of madvise() %ld", vector, loop);
+	ASSERT_GE(loop, (long)n);
+	ASSERT_GE(vector, 1);
+	ASSERT_LE(vector, 4);
+	ASSERT_TRUE(odd_zero_even(p, npages, 'x'));
+	munmap(p, npages * psize);
+	close(pidfd);
 }
 
 /*
@@ -509,6 +593,16 @@ TEST(remote_free)
 	ASSERT_EQ(0, start_target(&t, p, child_expect_lazyfree, pin_cpu0));
 	n = odd_pages(iov, p, NPAGES);
 	ASSERT_EQ(n * psize, sys_process_madvise(t.pidfd, iov, n, MADV_FREE, 0));
+	/* Lazily freed, not zapped: until reclaim, the data is still there. */
+	{
+		struct iovec all = { p, NPAGES * psize };
+		struct iovec local = { malloc(NPAGES * psize), NPAGES * psize };
+
+		ASSERT_NE(NULL, local.iov_base);
+		ASSERT_EQ(NPAGES * psize, process_vm_readv(t.pid, &local, 1, &all, 1, 0));
+		ASSERT_TRUE(is_filled(local.iov_base, NPAGES * psize, 'c'));
+		free(local.iov_base);
+	}
 	ASSERT_TRUE(pageout_drops_odd(t.pidfd, t.pid, p, NPAGES, 'c'));
 	ASSERT_EQ(0, finish_target(&t));
 	munmap(p, NPAGES * psize);

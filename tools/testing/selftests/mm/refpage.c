@@ -46,8 +46,9 @@
  *
  * A kernel without the syscall SKIPs every test, as does one that lacks a
  * facility a test needs (memory cgroup, KSM, THP, fault injection, a scratch
- * block device, userfaultfd).  Every wait is bounded, and the tests that
- * wait have a harness timeout.
+ * block device, userfaultfd), as kselftests do; a runner that provides all
+ * of them should count such a skip as a failure.  Every wait is bounded,
+ * and the tests that wait have a harness timeout.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -113,7 +114,6 @@
 #define MB (1024UL * 1024UL)
 #define KSM_SYSFS "/sys/kernel/mm/ksm/"
 #define THP_SYSFS "/sys/kernel/mm/transparent_hugepage/"
-#define FAIL_PAGE_ALLOC "/sys/kernel/debug/fail_page_alloc/"
 
 /* An exit code for a child killed by @sig: see exit_code(). */
 #define KILLED_BY(sig) (256 + (sig))
@@ -379,33 +379,6 @@ static void no_core(void)
 	setrlimit(RLIMIT_CORE, &rl);
 }
 
-/* Read a short file such as a sysfs knob, without its trailing newline. */
-static int read_str(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
-/* A file that holds one number, or -1. */
-static long read_long(const char *path)
-{
-	char buf[64];
-
-	if (read_str(path, buf, sizeof(buf)))
-		return -1;
-	return strtol(buf, NULL, 0);
-}
-
 static int write_long(const char *path, long val)
 {
 	char buf[32];
@@ -608,54 +581,22 @@ TEST_F(refpage, create_errnos)
 	ASSERT_EQ(lowest, lowest_free_fd());
 }
 
-/* fail_page_alloc knobs, restored in this order: probability first. */
-static const char * const fail_knobs[] = {
-	"probability", "times", "interval", "min-order",
-	"ignore-gfp-wait", "ignore-gfp-highmem", "verbose", "task-filter",
-};
-
-/* Their values for the test, set in the reverse order: probability last. */
-static const char * const fail_armed[] = {
-	"100", "1", "1", "0",
-	"N", "N", "0", "Y",
-};
-
 FIXTURE(fail_alloc)
 {
-	char saved[ARRAY_SIZE(fail_knobs)][32];
-	bool have_saved;
+	struct fail_alloc knobs;
 };
 
 FIXTURE_SETUP(fail_alloc)
 {
-	char path[128];
-
 	if (!refpage_supported())
 		SKIP(return, "%s", refpage_skip_reason);
-	if (access(FAIL_PAGE_ALLOC, F_OK) ||
-	    access("/proc/self/make-it-fail", F_OK))
-		SKIP(return,
-		     "no fail_page_alloc (CONFIG_FAIL_PAGE_ALLOC, CONFIG_FAULT_INJECTION_DEBUG_FS, debugfs)");
-	for (size_t i = 0; i < ARRAY_SIZE(fail_knobs); i++) {
-		snprintf(path, sizeof(path), FAIL_PAGE_ALLOC "%s", fail_knobs[i]);
-		if (read_str(path, self->saved[i], sizeof(self->saved[i])))
-			SKIP(return, "cannot read %s", path);
-	}
-	self->have_saved = true;
+	if (fail_alloc_save(&self->knobs))
+		SKIP(return, "no fail_page_alloc: %s", self->knobs.error);
 }
 
 FIXTURE_TEARDOWN(fail_alloc)
 {
-	char path[128];
-
-	if (!self->have_saved)
-		return;
-	for (size_t i = 0; i < ARRAY_SIZE(fail_knobs); i++) {
-		snprintf(path, sizeof(path), FAIL_PAGE_ALLOC "%s", fail_knobs[i]);
-		if (write_str(path, self->saved[i]))
-			ksft_print_msg("cannot restore %s to %s\n", path,
-				       self->saved[i]);
-	}
+	fail_alloc_restore(&self->knobs);
 }
 
 /*
@@ -718,15 +659,10 @@ static int enomem_child(int wr)
 TEST_F(fail_alloc, create_enomem)
 {
 	int pfd[2], res[3], fd;
-	char path[128];
 	pid_t pid;
 
 	ASSERT_EQ(0, pipe(pfd));
-	for (int i = ARRAY_SIZE(fail_knobs) - 1; i >= 0; i--) {
-		snprintf(path, sizeof(path), FAIL_PAGE_ALLOC "%s", fail_knobs[i]);
-		ASSERT_EQ(0, write_str(path, fail_armed[i]))
-			TH_LOG("cannot set %s to %s", path, fail_armed[i]);
-	}
+	ASSERT_EQ(0, fail_alloc_arm(&self->knobs)) TH_LOG("%s", self->knobs.error);
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid)
