@@ -27,8 +27,8 @@ export DEBUG
 ifeq ($(DEBUG),1)
 FRAGMENTS += config/debug.config
 export KOBJ_NAME := obj-debug
-# acpi=off: see scripts/check.sh.
-RUN_APPEND := acpi=off
+# acpi=noirq: see scripts/check.sh.
+RUN_APPEND := acpi=noirq
 endif
 GUEST_BIN := droppable_demo refpage_demo madv_bench refpage_bench runone
 
