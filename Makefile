@@ -1,28 +1,34 @@
-# mmrust: droppable memory, reference pages and batched process_madvise
-# for Linux 6.12, with Rust.  See README.md.
+# mmrust: droppable memory, reference pages and batched process_madvise,
+# developed on Linux 7.3 (upstream) and backported to 6.12 LTS.  README.md.
 #
 #   make run      build everything, boot the guest, show the feature tour
-#   make check    build both kernels (6.12 and its debug build), boot each,
-#                 run every test; DEBUG=0 or DEBUG=1 runs only one of them
+#   make check    build, boot and test every kernel of the gate: 7.3, its
+#                 debug build, and 6.12; BASE=7.3 or BASE=6.12 runs only
+#                 that base, DEBUG=0 or DEBUG=1 only its normal or debug kernel
 #   make shell    boot the guest to an interactive shell
 #   make bench    run the benchmarks in the guest (multi-threaded TCG);
 #                 BENCH=madv or BENCH=refpage runs only one
-#   make tree     (re)generate build/linux: base + one commit per patch
-#   make export   write the commits made in build/linux back to the repo
-#   make series   git format-patch series with cover letter in build/series
-#   make inventory  rewrite guest/inventory from the last make check's logs
+#   make tree     (re)generate build/$(BASE)/linux: base + one commit per patch
+#   make export   write the commits made in build/$(BASE)/linux back to the repo
+#   make series   the series as it would be mailed, checked (build/$(BASE)/series)
+#   make inventory  rewrite guest/<base>/inventory from the last make check's logs
 #   make mutants  break the code on purpose and check that a test notices
 #                 (docs/testing.md; MUTANTS="name ..." runs only those)
 #
-# DEBUG=1 adds config/debug.config (KASAN, lockdep, DEBUG_VM, kmemleak) and
-# builds in build/obj-debug: make run, shell and bench then use that kernel.
+# BASE=7.3 (the default, upstream) or BASE=6.12 (the LTS backport) selects
+# the base of every target but check.  DEBUG=1 adds config/debug.config
+# (KASAN, lockdep, DEBUG_VM, kmemleak) and builds in build/$(BASE)/obj-debug.
 
 SHELL := /bin/bash
 # Only the system's tools (see scripts/lib.sh): never a rustup toolchain.
 export PATH := /usr/sbin:/usr/bin:/sbin:/bin
 TOP := $(CURDIR)
 export BUILD ?= $(TOP)/build
-FRAGMENTS := config/guest.config
+BASE ?= 7.3
+ifneq ($(filter-out 7.3 6.12,$(BASE)),)
+$(error BASE=$(BASE): the bases are 7.3 and 6.12)
+endif
+FRAGMENTS := config/guest.config config/$(BASE).config
 export DEBUG
 ifeq ($(DEBUG),1)
 FRAGMENTS += config/debug.config
@@ -38,26 +44,26 @@ GUEST_BIN := droppable_demo refpage_demo madv_bench refpage_bench runone
 all: run
 
 help:
-	@sed -n '3,18p' Makefile
+	@sed -n '3,23p' Makefile
 
 deps:
 	@scripts/deps.sh
 
 tree: deps
-	@scripts/tree.sh
+	@BASE=$(BASE) scripts/tree.sh
 
 export:
-	@scripts/export.sh
+	@BASE=$(BASE) scripts/export.sh
 
 config: tree
-	@scripts/config.sh $(FRAGMENTS)
+	@BASE=$(BASE) scripts/config.sh $(FRAGMENTS)
 
 kernel build: config
-	@scripts/kmake.sh bzImage
-	@echo "build: $(BUILD)/$${KOBJ_NAME:-obj}/arch/x86/boot/bzImage"
+	@BASE=$(BASE) scripts/kmake.sh bzImage
+	@echo "build: $(BUILD)/$(BASE)/$${KOBJ_NAME:-obj}/arch/x86/boot/bzImage"
 
 selftests: tree
-	@scripts/selftests.sh
+	@BASE=$(BASE) scripts/selftests.sh
 
 guest-bin: deps $(addprefix $(BUILD)/guest-bin/,$(GUEST_BIN))
 
@@ -74,33 +80,37 @@ $(BUILD)/guest-bin/runone: guest/runone.c
 	@gcc -static -O2 -Wall -Werror -o $@ $<
 
 initramfs: selftests guest-bin
-	@scripts/initramfs.sh
+	@BASE=$(BASE) scripts/initramfs.sh
+
+RUN_DIR := $(BUILD)/run/$(BASE)$(if $(filter 1,$(DEBUG)),-debug)
 
 run: build initramfs
-	@TIMEOUT=600 APPEND="$(strip $(APPEND) $(RUN_APPEND))" scripts/qemu.sh tour
-	@sed -n '/=== mmrust tour/,/=== end of tour/p' $(BUILD)/run/console.log | tr -d '\r'
+	@BASE=$(BASE) RUN_DIR=$(RUN_DIR) TIMEOUT=600 APPEND="$(strip $(APPEND) $(RUN_APPEND))" scripts/qemu.sh tour
+	@sed -n '/=== mmrust tour/,/=== end of tour/p' $(RUN_DIR)/console.log | tr -d '\r'
 
 bench: build initramfs
-	@TIMEOUT=1800 TCG_THREAD=multi APPEND="$(strip $(RUN_APPEND) mmrust.bench=$(or $(BENCH),all))" scripts/qemu.sh bench
-	@sed -n '/=== mmrust bench/,/=== end of bench/p' $(BUILD)/run/console.log | tr -d '\r'
+	@BASE=$(BASE) RUN_DIR=$(RUN_DIR) TIMEOUT=1800 TCG_THREAD=multi APPEND="$(strip $(RUN_APPEND) mmrust.bench=$(or $(BENCH),all))" scripts/qemu.sh bench
+	@sed -n '/=== mmrust bench/,/=== end of bench/p' $(RUN_DIR)/console.log | tr -d '\r'
 
 shell: build initramfs
-	@APPEND="$(strip $(APPEND) $(RUN_APPEND))" scripts/qemu.sh shell
+	@BASE=$(BASE) APPEND="$(strip $(APPEND) $(RUN_APPEND))" scripts/qemu.sh shell
 
-# check builds the debug kernel itself (scripts/check.sh).
-check: build initramfs
-	@scripts/check.sh
+# check builds every kernel itself (scripts/check.sh); only an explicit
+# BASE= on the command line or in the environment narrows it.
+check: deps guest-bin
+	@$(if $(filter command line environment,$(origin BASE)),BASE=$(BASE)) scripts/check.sh
 
 inventory:
-	@python3 scripts/report.py --write-inventory $(foreach k,6.12 6.12-debug,\
+	@python3 scripts/report.py --write-inventory $(foreach k,7.3 7.3-debug 6.12 6.12-debug,\
 		$(if $(wildcard $(BUILD)/run/$(k)/tests.log),$(k)=$(BUILD)/run/$(k)))
 
-mutants: initramfs
+mutants: deps guest-bin
 	@scripts/mutants.sh $(MUTANTS)
 
 series: tree
-	@scripts/series.sh
+	@BASE=$(BASE) scripts/series.sh
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/obj-debug $(BUILD)/selftests $(BUILD)/run $(BUILD)/guest-bin \
-		$(BUILD)/initramfs $(BUILD)/initramfs.cpio.gz $(BUILD)/series
+	rm -rf $(foreach b,7.3 6.12,$(BUILD)/$(b)/obj $(BUILD)/$(b)/obj-debug $(BUILD)/$(b)/selftests \
+		$(BUILD)/$(b)/initramfs $(BUILD)/$(b)/initramfs.cpio.gz $(BUILD)/$(b)/series) \
+		$(BUILD)/run $(BUILD)/guest-bin

@@ -3,15 +3,20 @@
 # mmrust.bench=madv or mmrust.bench=refpage on the kernel command line
 # (make bench BENCH=refpage) runs only one of them.
 which=$(/tests/cmdline-arg mmrust.bench all)
+has() { grep -qx "$1" /tests/features; }
 echo
 echo "=== mmrust bench: $(uname -r), $(nproc) vCPUs ==="
-if [ "$which" = all ] || [ "$which" = madv ]; then
+if ! has madvise; then
+	echo "process_madvise(): the vectored pass is not in this base's series yet"
+elif [ "$which" = all ] || [ "$which" = madv ]; then
 	echo "process_madvise(MADV_DONTNEED) vector vs a loop of madvise() calls;"
 	echo "TLB flushes per operation (one operation zaps all N ranges), from"
 	echo "/proc/vmstat (CONFIG_DEBUG_TLBFLUSH):"
 	/tests/madv_bench
 fi
-if [ "$which" = all ] || [ "$which" = refpage ]; then
+if ! has refpage; then
+	echo "reference pages: not in this base's series yet"
+elif [ "$which" = all ] || [ "$which" = refpage ]; then
 	echo
 	echo "pattern-initialised memory: anonymous + memset vs refpage, as"
 	echo "ratios to plain anonymous memory:"

@@ -2,14 +2,19 @@
 # make check: build and boot each kernel of the gate, run its kselftests,
 # and judge every run together (scripts/report.py): one closing line
 # "N passed, N failed, N skipped" for all of them, non-zero exit on any
-# failure.
+# failure.  Every failure line starts with the kernel it came from.
 #
-# The kernels, each with its own test list (name, budget in seconds):
-#   6.12        config/guest.config               guest/tests.list
-#   6.12-debug  + config/debug.config (KASAN,     guest/tests-debug.list
-#               lockdep, DEBUG_VM, kmemleak, ...) (budgets for the debug kernel)
-# DEBUG=0 runs only the first, DEBUG=1 only the debug kernel.  TESTS_LIST
-# replaces the list of whichever kernels run.
+# The kernels, each with its base's series and its own test list:
+#   7.3         upstream + patches/             guest/7.3/tests.list
+#   7.3-debug   + config/debug.config (KASAN,   guest/7.3/tests-debug.list
+#               lockdep, DEBUG_VM, kmemleak)
+#   6.12        6.12 LTS + backports/6.12/      guest/6.12/tests.list
+#   6.12-debug  (only with BASE=6.12)           guest/6.12/tests-debug.list
+# The gate is 7.3, 7.3-debug and 6.12: the debug build runs on the base the
+# series is developed on; BASE=6.12 DEBUG=1 runs the backport's.  BASE=7.3
+# or BASE=6.12 runs only that base's kernels, DEBUG=0 or DEBUG=1 only the
+# normal or the debug ones.  TESTS_LIST replaces the list of every kernel.
+CHECK_BASE=${BASE:-}
 . "$(dirname "$0")/lib.sh"
 
 # The report's own tests come first: it decides what "green" means.
@@ -17,20 +22,42 @@ out=$(python3 -B "$TOP/scripts/test_report.py" -q 2>&1) ||
 	{ echo "$out"; die "scripts/report.py fails its own tests"; }
 echo "check: scripts/report.py passes its $(sed -n 's/^Ran \([0-9]*\) tests.*/\1/p' <<<"$out") tests"
 
-kernels=()
-case ${DEBUG:-both} in
-0) kernels=(6.12) ;;
-1) kernels=(6.12-debug) ;;
-both) kernels=(6.12 6.12-debug) ;;
-*) die "DEBUG=$DEBUG: use 0 (normal kernel only), 1 (debug kernel only) or leave it unset" ;;
-esac
+# BASE, as the caller gave it (make passes it only then), selects a base.
+if [[ -n $CHECK_BASE ]]; then
+	[[ $CHECK_BASE == 7.3 || $CHECK_BASE == 6.12 ]] || die "BASE=$CHECK_BASE: the bases are 7.3 and 6.12"
+	kernels=("$CHECK_BASE" "$CHECK_BASE-debug")
+else
+	kernels=(7.3 7.3-debug 6.12)
+fi
+sel=()
+for k in "${kernels[@]}"; do
+	case ${DEBUG:-both} in
+	0) [[ $k == *-debug ]] || sel+=("$k") ;;
+	1) [[ $k == *-debug ]] && sel+=("$k") ;;
+	both) sel+=("$k") ;;
+	*) die "DEBUG=$DEBUG: use 0 (normal kernels only), 1 (debug kernels only) or leave it unset" ;;
+	esac
+done
+kernels=("${sel[@]}")
+((${#kernels[@]})) || die "no kernel selected"
+echo "check: kernels: ${kernels[*]}"
 
+declare -A prepared
 runs=()
 for k in "${kernels[@]}"; do
+	base=${k%-debug}
+	if [[ -z ${prepared[$base]:-} ]]; then
+		echo "check: $base: tree, selftests and initramfs"
+		BASE=$base "$TOP/scripts/tree.sh" || die "$base: make tree failed"
+		BASE=$base "$TOP/scripts/selftests.sh" || die "$base: the selftests did not build"
+		BASE=$base "$TOP/scripts/initramfs.sh" || die "$base: the initramfs was not built"
+		prepared[$base]=1
+	fi
+	frags=(config/guest.config "config/$base.config")
 	case $k in
 	*-debug)
-		obj=obj-debug frags=(config/guest.config config/debug.config)
-		list=${TESTS_LIST:-$TOP/guest/tests-debug.list}
+		obj=obj-debug frags+=(config/debug.config)
+		list=${TESTS_LIST:-$TOP/guest/$base/tests-debug.list}
 		# Under TCG the debug kernel runs ACPI's AML so slowly that the
 		# PCI IRQ routing methods hit their loop timeout and the virtio
 		# disks get no IRQ.  acpi=noirq routes them by the firmware's PIRQ
@@ -38,13 +65,13 @@ for k in "${kernels[@]}"; do
 		# before, left the guest with a single CPU.
 		append="acpi=noirq" boot=${BOOT_DEADLINE:-900} ;;
 	*)
-		obj=obj frags=(config/guest.config)
-		list=${TESTS_LIST:-$TOP/guest/tests.list}
+		obj=obj
+		list=${TESTS_LIST:-$TOP/guest/$base/tests.list}
 		append= boot=${BOOT_DEADLINE:-300} ;;
 	esac
-	echo "check: $k: building the kernel (build/$obj)"
-	(cd "$TOP" && KOBJ_NAME=$obj scripts/config.sh "${frags[@]}" &&
-		KOBJ_NAME=$obj scripts/kmake.sh -s bzImage) || die "$k: the kernel did not build"
+	echo "check: $k: building the kernel (build/$base/$obj)"
+	(cd "$TOP" && BASE=$base KOBJ_NAME=$obj scripts/config.sh "${frags[@]}" &&
+		BASE=$base KOBJ_NAME=$obj scripts/kmake.sh -s bzImage) || die "$k: the kernel did not build"
 	run=$BUILD/run/$k
 	mkdir -p "$run"
 	rm -rf "$run"/*.log "$run/qemu.rc" "$run/list" "$run/initrd"
@@ -54,19 +81,23 @@ for k in "${kernels[@]}"; do
 	mkdir -p "$run/initrd/tests"
 	cp "$run/list" "$run/initrd/tests/run.list"
 	(cd "$run/initrd" && echo tests/run.list | cpio -o -H newc --quiet) | gzip -1 |
-		cat "$BUILD/initramfs.cpio.gz" - >"$run/initrd.cpio.gz"
+		cat "$BUILD/$base/initramfs.cpio.gz" - >"$run/initrd.cpio.gz"
 	# The guest's time limit is the sum of its programs' budgets, plus the
 	# boot deadline and a margin for the end-of-run scans.
 	budget=$(awk '{t += $2} END {print t}' "$run/list")
 	timeout=${TIMEOUT:-$((boot + budget + 120))}
 	echo "check: $k: $(wc -l <"$run/list") programs, guest timeout ${timeout}s"
-	KOBJ_NAME=$obj RUN_DIR=$run TIMEOUT=$timeout BOOT_DEADLINE=$boot INITRD=$run/initrd.cpio.gz \
-		APPEND="${APPEND:-} $append" "$TOP/scripts/qemu.sh" check || true
+	start=$SECONDS
+	BASE=$base KOBJ_NAME=$obj RUN_DIR=$run TIMEOUT=$timeout BOOT_DEADLINE=$boot \
+		INITRD=$run/initrd.cpio.gz APPEND="${APPEND:-} $append" \
+		"$TOP/scripts/qemu.sh" check || true
 	grep -E '^### (END|TIMEOUT|SETUP FAIL)' "$run/tests.log" | tr -d '\r' | sed "s/^/check: $k: /" || true
+	echo "check: $k: guest ran $((SECONDS - start)) s"
 	runs+=("$k=$run")
 done
 echo "check: logs in $BUILD/run/<kernel>/{console,tests}.log"
 # A TESTS_LIST run checks only the inventory of the programs it selected.
 [[ -n ${TESTS_LIST:-} ]] && echo "check: a subset run: only the programs in $TESTS_LIST"
-[[ ${DEBUG:-both} != both ]] && echo "check: one kernel only (DEBUG=$DEBUG): not the whole gate"
+[[ ${#kernels[@]} -lt 3 || ${DEBUG:-both} != both ]] &&
+	echo "check: not the whole gate (kernels: ${kernels[*]})"
 python3 -B "$TOP/scripts/report.py" ${TESTS_LIST:+--subset} "${runs[@]}"

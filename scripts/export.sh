@@ -1,11 +1,14 @@
 #!/bin/bash
-# make export: write the commits of build/linux (base..HEAD) back into the
-# repo.  For each commit:
-#   - files it creates go to their kernel paths in the repo, as real files,
-#     and are listed in patches/NNNN-subject.files;
-#   - its edits to files of the base go to patches/NNNN-subject.patch,
-#     together with the commit message;
-#   - patches/series lists the patches in order.
+# make export: write the commits of build/$BASE/linux (base..HEAD) back
+# into the repo, into that base's series (patches/ for 7.3,
+# backports/6.12/patches/ for 6.12).  For each commit:
+#   - files it creates go to their kernel paths, as real files, and are
+#     listed in NNNN-subject.files: for 7.3 at <path> in the repo; for
+#     6.12 at backports/6.12/<path>, unless the 7.3 file at <path> is the
+#     same, which the backport then shares;
+#   - its edits to files of the base go to NNNN-subject.patch, together
+#     with the commit message;
+#   - series lists the patches in order.
 # A new file is stored once, as it is at the end of the series; later
 # changes to it are also kept as diffs in the later patches, from which
 # "make tree" recovers the version each commit had.
@@ -63,24 +66,49 @@ for c in $commits; do
 	echo "$name.patch" >>"$tmp/patches/series"
 done
 
+# The 6.12 backport reads a new file from <path> when it has no copy of
+# its own: such a file that 7.3 drops moves into backports/6.12/, and one
+# that 7.3 changes changes the backport too (said here, so that the
+# backport is rebuilt and tested with it).
+backport_shares() {
+	[[ $BASE == 7.3 && ! -f $TOP/backports/6.12/$1 ]] &&
+		compgen -G "$TOP/backports/6.12/patches/*.files" >/dev/null &&
+		grep -qxF "$1" "$TOP"/backports/6.12/patches/*.files
+}
 # Drop the new files that the previous export had and this one has not.
-if compgen -G "$TOP/patches/*.files" >/dev/null; then
+if compgen -G "$SERIES_DIR/*.files" >/dev/null; then
 	while read -r f; do
-		[[ -z ${created[$f]:-} ]] && rm -f "$TOP/$f"
-	done < <(cat "$TOP"/patches/*.files)
+		[[ -n ${created[$f]:-} ]] && continue
+		if backport_shares "$f"; then
+			mkdir -p "$(dirname "$TOP/backports/6.12/$f")"
+			mv "$FILES_DIR/$f" "$TOP/backports/6.12/$f"
+			echo "export: $f moves to backports/6.12/$f, which still needs it"
+		else
+			rm -f "$FILES_DIR/$f"
+		fi
+	done < <(cat "$SERIES_DIR"/*.files)
 fi
 for f in "${!created[@]}"; do
-	mkdir -p "$(dirname "$TOP/$f")"
-	g show "HEAD:$f" >"$TOP/$f"
+	g show "HEAD:$f" >"$tmp/file"
 	if [[ $(g ls-tree HEAD -- "$f" | cut -d' ' -f1) == 100755 ]]; then
-		chmod +x "$TOP/$f"
+		chmod +x "$tmp/file"
 	else
-		chmod -x "$TOP/$f"
+		chmod -x "$tmp/file"
 	fi
+	if [[ -n $FALLBACK_DIR && -f $FALLBACK_DIR/$f ]] && cmp -s "$tmp/file" "$FALLBACK_DIR/$f" &&
+		[[ $(stat -c %a "$tmp/file") == $(stat -c %a "$FALLBACK_DIR/$f") ]]; then
+		rm -f "$FILES_DIR/$f"	# the same as upstream's: shared
+		continue
+	fi
+	if backport_shares "$f" && ! cmp -s "$tmp/file" "$FILES_DIR/$f"; then
+		echo "export: $f changes for the 6.12 backport too, which shares it"
+	fi
+	mkdir -p "$(dirname "$FILES_DIR/$f")"
+	mv "$tmp/file" "$FILES_DIR/$f"
 done
-mkdir -p "$TOP/patches"
-rm -f "$TOP"/patches/*.patch "$TOP"/patches/*.files "$TOP/patches/series"
-cp -a "$tmp/patches/." "$TOP/patches/"
-[[ -f $TOP/patches/series ]] || : >"$TOP/patches/series"
+mkdir -p "$SERIES_DIR"
+rm -f "$SERIES_DIR"/*.patch "$SERIES_DIR"/*.files "$SERIES_DIR/series"
+cp -a "$tmp/patches/." "$SERIES_DIR/"
+[[ -f $SERIES_DIR/series ]] || : >"$SERIES_DIR/series"
 g update-ref "$GEN_REF" HEAD
-echo "export: $n patches, ${#created[@]} new files written to $TOP"
+echo "export: $n patches, ${#created[@]} new files, for $BASE in ${SERIES_DIR#"$TOP"/}"

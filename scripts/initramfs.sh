@@ -1,11 +1,11 @@
 #!/bin/bash
 # Build the guest initramfs: static busybox, the init script, the test
 # runner, the default test list and the statically linked selftests that
-# both kernels' lists name (scripts/lists.sh).  make check appends each
+# both lists of $BASE name (scripts/lists.sh).  make check appends each
 # run's own list (scripts/check.sh).
 . "$(dirname "$0")/lib.sh"
-root=$BUILD/initramfs
-out=$BUILD/initramfs.cpio.gz
+root=$BASE_BUILD/initramfs
+out=$BASE_BUILD/initramfs.cpio.gz
 rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,tests,etc,root}
 cp /bin/busybox "$root/bin/busybox"
@@ -16,12 +16,13 @@ cp "$TOP/guest/init" "$root/init"
 cp "$TOP/guest/run-tests.sh" "$TOP/guest/tour.sh" "$TOP/guest/bench.sh" \
 	"$TOP/guest/cmdline-arg" "$root/tests/"
 "$TOP/scripts/lists.sh" normal >"$root/tests/list"
+grep -vE '^\s*(#|$)' "$TOP/guest/$BASE/features" >"$root/tests/features"
 echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
 echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>"$root/etc/passwd"
 echo 'root:x:0:' >"$root/etc/group"
 echo 'nogroup:x:65534:' >>"$root/etc/group"
 while read -r name; do
-	bin=$BUILD/selftests/$name
+	bin=$BASE_BUILD/selftests/$name
 	[[ -x $bin ]] || die "selftest $name was not built ($bin)"
 	cp "$bin" "$root/tests/"
 done < <("$TOP/scripts/lists.sh" programs)

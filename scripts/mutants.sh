@@ -5,7 +5,8 @@
 # failing is a catch):
 #
 #   what: one line: the breakage
-#   tests: program ...            (from guest/tests.list)
+#   base: 7.3 | 6.12              the base whose tree it breaks
+#   tests: program ...            (from guest/<base>/tests.list)
 #   expect: text                  (a "FAIL:" line of the report contains it;
 #                                  repeat for alternatives)
 #   file: path/in/the/tree        replace, in that file, the text between
@@ -17,24 +18,41 @@
 #
 # A fix patch is "reverted" by undoing its change in the final code: the
 # later patches touch the same lines, so the patch itself no longer
-# reverses.  The mutation goes into build/linux's work tree, the kernel is rebuilt
-# incrementally and booted with only those tests (DEBUG=0 TESTS_LIST=...),
-# and the tree is restored.  Not part of make check: each mutant costs a
-# build and a boot.  Usage: mutants.sh [NAME ...]
+# reverses.  The mutation goes into build/<base>/linux's work tree, the
+# kernel is rebuilt incrementally and booted with only those tests (BASE=
+# DEBUG=0 TESTS_LIST=...), and the tree is restored.  Not part of make
+# check: each mutant costs a build and a boot.  Usage: mutants.sh [NAME ...]
+field() { sed -n "s/^$1: *//p" "$2"; }
+if [[ -z ${MUTANTS_BASE:-} ]]; then
+	# Run each base's mutants with that base's tree and kernel.
+	top=$(cd "$(dirname "$0")/.." && pwd)
+	names=("$@")
+	if ((${#names[@]} == 0)); then
+		for m in "$top"/mutants/*.mutant; do names+=("$(basename "$m" .mutant)"); done
+	fi
+	rc=0
+	for b in 7.3 6.12; do
+		these=()
+		for n in "${names[@]}"; do
+			[[ -f $top/mutants/$n.mutant ]] || { echo "error: no mutant $n" >&2; exit 1; }
+			[[ $(field base "$top/mutants/$n.mutant") == "$b" ]] && these+=("$n")
+		done
+		((${#these[@]})) || continue
+		echo "mutants: base $b: ${these[*]}"
+		MUTANTS_BASE=$b BASE=$b "$0" "${these[@]}" || rc=1
+	done
+	exit $rc
+fi
 . "$(dirname "$0")/lib.sh"
-out=$BUILD/mutants
+out=$BUILD/mutants/$BASE
 mkdir -p "$out"
 names=("$@")
-if ((${#names[@]} == 0)); then
-	for m in "$TOP"/mutants/*.mutant; do names+=("$(basename "$m" .mutant)"); done
-fi
+"$TOP/scripts/tree.sh" >/dev/null
 dirty=$(g status --porcelain --untracked-files=no)
-[[ -z $dirty ]] || die "build/linux has uncommitted changes; commit or stash them first"
+[[ -z $dirty ]] || die "$KSRC has uncommitted changes; commit or stash them first"
 
 restore() { g checkout -q -- . ; }
 trap restore EXIT
-
-field() { sed -n "s/^$1: *//p" "$2"; }
 
 caught=0 missed=()
 for name in "${names[@]}"; do
@@ -57,8 +75,8 @@ PY
 	list=$out/$name.list
 	: >"$list"
 	for t in $(field tests "$spec"); do
-		grep -E "^$t[[:space:]]" "$TOP/guest/tests.list" >>"$list" ||
-			die "$name: $t is not in guest/tests.list"
+		grep -E "^$t[[:space:]]" "$TOP/guest/$BASE/tests.list" >>"$list" ||
+			die "$name: $t is not in guest/$BASE/tests.list"
 	done
 	log=$out/$name.log
 	if ! KOBJ_NAME=obj "$TOP/scripts/kmake.sh" -s bzImage >"$log" 2>&1; then
@@ -66,12 +84,12 @@ PY
 		die "$name: the mutated kernel does not build (see $log)"
 	fi
 	rc=0
-	DEBUG=0 TESTS_LIST=$list "$TOP/scripts/check.sh" >>"$log" 2>&1 || rc=$?
+	BASE=$BASE DEBUG=0 TESTS_LIST=$list "$TOP/scripts/check.sh" >>"$log" 2>&1 || rc=$?
 	restore
 	hit=
 	while read -r want; do
 		[[ -z $want ]] && continue
-		# The case itself failed: "FAIL: 6.12: program: case" (with a note
+		# The case itself failed: "FAIL: 7.3: program: case" (with a note
 		# in brackets at most), not a "missing case" line.
 		line=$(python3 -c 'import re, sys
 want = re.escape(sys.argv[2])
@@ -89,7 +107,7 @@ for l in open(sys.argv[1], errors="replace"):
 		missed+=("$name")
 	fi
 done
-echo "mutants: rebuilding the unmutated kernel"
+echo "mutants: $BASE: rebuilding the unmutated kernel"
 KOBJ_NAME=obj "$TOP/scripts/kmake.sh" -s bzImage
-echo "mutants: ${caught} caught, ${#missed[@]} missed${missed:+: ${missed[*]}}"
+echo "mutants: $BASE: ${caught} caught, ${#missed[@]} missed${missed:+: ${missed[*]}}"
 ((${#missed[@]} == 0))

@@ -3,7 +3,7 @@
 #   qemu.sh check|tour|shell
 # check and tour write $RUN_DIR/console.log (ttyS0, the kernel console),
 # $RUN_DIR/tests.log (ttyS1, the test programs' output) and $RUN_DIR/qemu.rc
-# (RUN_DIR defaults to build/run).  QEMU is killed after $TIMEOUT seconds,
+# (RUN_DIR defaults to build/run/$BASE).  QEMU is killed after $TIMEOUT seconds,
 # or, in check mode, after $BOOT_DEADLINE seconds if the guest has not
 # started its first test by then (exit status 125, console tail printed).
 #
@@ -14,7 +14,7 @@
 # code patching; TCG_THREAD=multi selects it for benchmarks.
 . "$(dirname "$0")/lib.sh"
 mode=${1:-check}
-run=${RUN_DIR:-$BUILD/run}
+run=${RUN_DIR:-$BUILD/run/$BASE}
 mkdir -p "$run"
 kernel=$KOBJ/arch/x86/boot/bzImage
 [[ -f $kernel ]] || die "no kernel at $kernel: run 'make build'"
@@ -34,7 +34,7 @@ accel="tcg,thread=${TCG_THREAD:-single}"
 cpu=max
 if [[ ${ACCEL:-tcg} == kvm ]]; then
 	if timeout 60 qemu-system-x86_64 -accel kvm -cpu host -m 256M -nographic \
-		-no-reboot -kernel "$kernel" -initrd "$BUILD/initramfs.cpio.gz" \
+		-no-reboot -kernel "$kernel" -initrd "$BASE_BUILD/initramfs.cpio.gz" \
 		-append "console=ttyS0 mmrust.mode=probe kunit.enable=0 panic=-1" \
 		-serial stdio -monitor none 2>/dev/null | grep -q 'mmrust probe ok'; then
 		accel=kvm cpu=host
@@ -44,7 +44,7 @@ if [[ ${ACCEL:-tcg} == kvm ]]; then
 fi
 
 args=(-accel "$accel" -cpu "$cpu" -smp "$SMP" -m "$MEM" -no-reboot
-      -kernel "$kernel" -initrd "${INITRD:-$BUILD/initramfs.cpio.gz}"
+      -kernel "$kernel" -initrd "${INITRD:-$BASE_BUILD/initramfs.cpio.gz}"
       -drive "file=$swap,if=virtio,format=raw"
       -drive "file=$scratch,if=virtio,format=raw"
       -nodefaults -display none -monitor none)

@@ -10,8 +10,8 @@ Each run is a directory written by scripts/check.sh:
 A case is a KUnit or kselftest result line without subtests.  Besides the
 cases, a run is checked as a whole, and each check that fails adds one
 failure (never a pass):
-  - every expected case is there (guest/inventory), no unknown case is;
-  - every skip is listed in guest/expected-skips; the series' own programs
+  - every expected case is there (guest/<base>/inventory), no unknown case is;
+  - every skip is listed in guest/<base>/expected-skips; the series' own programs
     may not skip at all;
   - every KTAP/TAP plan is met, every program ran at least one case;
   - the guest's setup succeeded, the run completed and the guest powered
@@ -479,76 +479,101 @@ def judge_run(label, d, inventory, skips_ok, expect_kunit=True, required=None):
     return judged, fails
 
 
+def base_of(label):
+    return label[:-len('-debug')] if label.endswith('-debug') else label
+
+
+def write_inventory(path, inventory, per_run, all_fails):
+    inv_only = ('is not in guest/inventory', 'missing case', 'no case of it is in')
+    real = [f for f in all_fails if not any(t in f for t in inv_only)]
+    real += [f'{p}: {n}{note}' for cases in per_run.values()
+             for st, p, n, note in cases if st == 'fail']
+    if real:
+        print(f'inventory: refused for {path}: the runs failed other than by their inventory:')
+        for f in real[:20]:
+            print(f'  {f}')
+        return 1
+    keep = collections.Counter(inventory)
+    ran = {p for cases in per_run.values() for _, p, _, _ in cases}
+    # Every run must agree on the programs they share; take the first.
+    new = collections.Counter()
+    for cases in per_run.values():
+        c = collections.Counter((p, n) for _, p, n, _ in cases)
+        for p in {p for p, _ in c}:
+            if not any(q == p for q, _ in new):
+                new.update({k: v for k, v in c.items() if k[0] == p})
+    keep = collections.Counter({k: v for k, v in keep.items() if k[0] not in ran})
+    keep.update(new)
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write('# The cases make check expects, one per line: program<TAB>case.\n'
+                '# "kunit" is KUnit (suite.case).  Written by make inventory from a\n'
+                '# green run; a case added or removed is a one-line change here.\n')
+        for (p, n), k in sorted(keep.items()):
+            for _ in range(k):
+                f.write(f'{p}\t{n}\n')
+    print(f'inventory: {sum(keep.values())} cases in {path}')
+    return 0
+
+
 def main(argv=None):
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('runs', nargs='+', metavar='LABEL=DIR',
-                    help='a run directory, named by its kernel (e.g. 6.12=build/run/6.12)')
-    ap.add_argument('--inventory', default=os.path.join(top, 'guest/inventory'))
-    ap.add_argument('--expected-skips', default=os.path.join(top, 'guest/expected-skips'))
-    ap.add_argument('--debug-programs', default=os.path.join(top, 'guest/debug-programs'),
-                    help='the programs a full run of a "-debug" kernel must run')
+                    help='a run directory, named by its kernel (e.g. 7.3=build/run/7.3); '
+                    'the label without "-debug" is the base')
+    ap.add_argument('--guest-dir', default=os.path.join(top, 'guest'),
+                    help='where each base\'s inventory, expected-skips and debug-programs are '
+                    '(GUEST_DIR/<base>/...)')
     ap.add_argument('--subset', action='store_true',
                     help='the runs used TESTS_LIST: check only the programs they selected')
     ap.add_argument('--write-inventory', action='store_true',
-                    help='write the cases of the runs as the inventory, for the programs they ran')
+                    help='write the cases of the runs as their base\'s inventory, for the programs they ran')
     args = ap.parse_args(argv)
 
-    inventory, _ = read_table(args.inventory)
-    skips_ok, _ = read_table(args.expected_skips)
-    for p, n in skips_ok:
-        if p in OWN_PROGRAMS:
-            print(f'error: {args.expected_skips}: {p} is one of the series\' own programs, '
-                  f'which may not skip', file=sys.stderr)
-            return 2
+    tables = {}
+    for spec in args.runs:
+        base = base_of(spec.partition('=')[0])
+        if base in tables:
+            continue
+        d = os.path.join(args.guest_dir, base)
+        paths = [os.path.join(d, n) for n in ('inventory', 'expected-skips', 'debug-programs')]
+        for q in paths:
+            if not os.path.exists(q):
+                print(f'error: {q} is missing', file=sys.stderr)
+                return 2
+        inventory, _ = read_table(paths[0])
+        skips_ok, _ = read_table(paths[1])
+        for p, n in skips_ok:
+            if p in OWN_PROGRAMS:
+                print(f'error: {paths[1]}: {p} is one of the series\' own programs, '
+                      f'which may not skip', file=sys.stderr)
+                return 2
+        with open(paths[2]) as f:
+            debug_programs = {w for line in f if not line.startswith('#') for w in line.split()[:1]}
+        tables[base] = (paths[0], inventory, skips_ok, debug_programs)
+
     all_cases, all_fails = [], []
-    per_run = {}
-    if not os.path.exists(args.inventory) or not os.path.exists(args.debug_programs):
-        print(f'error: {args.inventory} or {args.debug_programs} is missing', file=sys.stderr)
-        return 2
-    with open(args.debug_programs) as f:
-        debug_programs = {w for line in f if not line.startswith('#') for w in line.split()[:1]}
+    per_base = collections.defaultdict(dict)
+    fails_of = collections.defaultdict(list)
     for spec in args.runs:
         label, _, d = spec.partition('=')
+        base = base_of(label)
+        _, inventory, skips_ok, debug_programs = tables[base]
         required = None
         if not args.subset and not args.write_inventory:
             required = debug_programs if label.endswith('-debug') else \
                 {p for p, _ in inventory if p != 'kunit'}
         cases, fails = judge_run(label, d, inventory, skips_ok, required=required)
-        per_run[label] = cases
+        per_base[base][label] = cases
         all_cases += [(st, f'{label}: {p}: {n}{note}') for st, p, n, note in cases]
         all_fails += fails
+        fails_of[base] += fails
 
     if args.write_inventory:
-        inv_only = ('is not in guest/inventory', 'missing case', 'no case of it is in')
-        real = [f for f in all_fails if not any(t in f for t in inv_only)]
-        real += [f'{p}: {n}{note}' for cases in per_run.values()
-                 for st, p, n, note in cases if st == 'fail']
-        if real:
-            print('inventory: refused: the runs failed other than by their inventory:')
-            for f in real[:20]:
-                print(f'  {f}')
-            return 1
-        keep = collections.Counter(inventory)
-        ran = {p for cases in per_run.values() for _, p, _, _ in cases}
-        # Every run must agree on the programs they share; take the first.
-        new = collections.Counter()
-        for cases in per_run.values():
-            c = collections.Counter((p, n) for _, p, n, _ in cases)
-            for p in {p for p, _ in c}:
-                if not any(q == p for q, _ in new):
-                    new.update({k: v for k, v in c.items() if k[0] == p})
-        keep = collections.Counter({k: v for k, v in keep.items() if k[0] not in ran})
-        keep.update(new)
-        with open(args.inventory, 'w', encoding='utf-8') as f:
-            f.write('# The cases make check expects, one per line: program<TAB>case.\n'
-                    '# "kunit" is KUnit (suite.case).  Written by make inventory from a\n'
-                    '# green run; a case added or removed is a one-line change here.\n')
-            for (p, n), k in sorted(keep.items()):
-                for _ in range(k):
-                    f.write(f'{p}\t{n}\n')
-        print(f'inventory: {sum(keep.values())} cases in {args.inventory}')
-        return 0
+        rc = 0
+        for base, per_run in per_base.items():
+            rc |= write_inventory(tables[base][0], tables[base][1], per_run, fails_of[base])
+        return rc
 
     for st, name in all_cases:
         if st not in ('pass', 'xfail'):

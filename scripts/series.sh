@@ -1,18 +1,22 @@
 #!/bin/bash
-# make series: an upstream-ready git format-patch series of build/linux,
-# with the cover letter from patches/cover-letter, checked to apply with
-# "git am" on the pinned base.
+# make series: the series of build/$BASE/linux as it would be mailed, in
+# build/$BASE/series: git format-patch with the cover letter from the
+# series' cover-letter file.  Then it proves that the series is ready:
+#   - it applies with git am on the pinned base and reproduces the tree;
+#   - scripts/checkpatch.pl --strict passes on every patch;
+#   - every patch builds: the kernel is built incrementally at each commit
+#     (SERIES_BUILD=0 skips this, which takes about a minute per patch).
 . "$(dirname "$0")/lib.sh"
-out=$BUILD/series
+out=$BASE_BUILD/series
 rm -rf "$out"
 n=$(g rev-list --count "$BASE_TAG"..HEAD)
 ((n > 0)) || die "the series is empty"
 g format-patch -q --cover-letter --base="$BASE_TAG" --thread=shallow \
 	--subject-prefix="PATCH" -o "$out" "$BASE_TAG"..HEAD
 cover=$(ls "$out"/0000-cover-letter.patch)
-if [[ -f $TOP/patches/cover-letter ]]; then
-	subject=$(head -1 "$TOP/patches/cover-letter")
-	python3 - "$cover" "$TOP/patches/cover-letter" "$subject" <<'PY'
+if [[ -f $SERIES_DIR/cover-letter ]]; then
+	subject=$(head -1 "$SERIES_DIR/cover-letter")
+	python3 - "$cover" "$SERIES_DIR/cover-letter" "$subject" <<'PY'
 import sys
 cover, src, subject = sys.argv[1:]
 text = open(cover).read()
@@ -22,16 +26,58 @@ text = text.replace('*** BLURB HERE ***', body)
 open(cover, 'w').write(text)
 PY
 fi
+mapfile -t pl < <(ls "$out"/*.patch | grep -v '/0000-cover-letter.patch$')
+
 # Prove that the series applies with git am on the pinned base.
-wt=$BUILD/series-check
+wt=$BASE_BUILD/series-check
 rm -rf "$wt"
 g worktree prune
 g worktree add -q --detach "$wt" "$BASE_TAG"
-mapfile -t pl < <(ls "$out"/*.patch | grep -v '/0000-cover-letter.patch$')
 git -C "$wt" -c user.name=check -c user.email=check@invalid am -q "${pl[@]}" ||
 	die "the series does not apply with git am on $BASE_TAG"
 if [[ $(git -C "$wt" rev-parse HEAD^{tree}) != $(g rev-parse HEAD^{tree}) ]]; then
-	die "git am of the series does not reproduce build/linux"
+	die "git am of the series does not reproduce $KSRC"
 fi
 g worktree remove --force "$wt"
 echo "series: $n patches + cover letter in $out, applies with git am on $BASE_TAG"
+
+# checkpatch, strict, on every patch.
+bad=0
+for p in "${pl[@]}"; do
+	if ! res=$(cd "$KSRC" && perl scripts/checkpatch.pl --strict --no-tree -q "$p" 2>&1); then
+		echo "series: checkpatch: $(basename "$p"):"
+		sed 's/^/  /' <<<"$res"
+		bad=1
+	fi
+done
+((bad == 0)) || die "checkpatch --strict is not clean (above)"
+echo "series: checkpatch --strict: clean on all $n patches"
+
+# Bisectability: build the kernel at every commit, incrementally, in the
+# same object directory as make build (so the work is not thrown away).
+if [[ ${SERIES_BUILD:-1} != 0 ]]; then
+	[[ -z $(g status --porcelain --untracked-files=no) ]] ||
+		die "$KSRC has uncommitted changes: commit them first"
+	[[ -f $KOBJ/.config ]] || die "no $KOBJ/.config: run 'make build' first"
+	head=$(g rev-parse HEAD)
+	branch=$(g symbolic-ref -q --short HEAD || true)
+	restore() { g checkout -q "${branch:-$head}"; }
+	trap restore EXIT
+	i=0
+	for c in $(g rev-list --reverse "$BASE_TAG"..HEAD); do
+		i=$((i + 1))
+		g checkout -q "$c"
+		log=$out/build-$i.log
+		if ! "$TOP/scripts/kmake.sh" -s bzImage >"$log" 2>&1; then
+			tail -n 20 "$log" | sed 's/^/  /'
+			die "patch $i ($(g log -1 --format=%s "$c")) does not build: $log"
+		fi
+		echo "series: patch $i/$n builds: $(g log -1 --format=%s "$c")"
+	done
+	restore
+	trap - EXIT
+	# Back at the head: leave the object directory built for it.
+	"$TOP/scripts/kmake.sh" -s bzImage >"$out/build-head.log" 2>&1 ||
+		die "the head does not build again: $out/build-head.log"
+	echo "series: every patch builds"
+fi

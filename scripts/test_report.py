@@ -292,6 +292,52 @@ class ReportTest(unittest.TestCase):
                          'kmemleak reported leaks')
 
 
+class BasesTest(unittest.TestCase):
+    """main() judges each run against its own base's tables."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+        self.guest = os.path.join(self.tmp, 'guest')
+        for base, case in (('7.3', 'new'), ('6.12', 'old')):
+            d = os.path.join(self.guest, base)
+            os.makedirs(d)
+            with open(os.path.join(d, 'inventory'), 'w') as f:
+                f.write(''.join(f'{p}\t{n}\n' for p, n in BASE_INV) + f'prog\t{case}\n')
+            with open(os.path.join(d, 'expected-skips'), 'w') as f:
+                f.write('')
+            with open(os.path.join(d, 'debug-programs'), 'w') as f:
+                f.write('prog\n')
+
+    def main(self, *runs):
+        import contextlib
+        import io
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            rc = report.main(['--guest-dir', self.guest, *runs])
+        return rc, out.getvalue()
+
+    def run_dir(self, case):
+        return Run(self.tmp, [('prog', tap(f'ok {case}'))]).dir
+
+    def test_each_base_its_own_inventory(self):
+        rc, out = self.main(f'7.3={self.run_dir("new")}', f'7.3-debug={self.run_dir("new")}',
+                            f'6.12={self.run_dir("old")}')
+        self.assertEqual(rc, 0, out)
+        self.assertTrue(out.endswith('9 passed, 0 failed, 0 skipped\n'), out)
+
+    def test_failure_names_its_base(self):
+        rc, out = self.main(f'7.3={self.run_dir("new")}', f'6.12={self.run_dir("new")}')
+        self.assertEqual(rc, 1)
+        self.assertIn('FAIL: 6.12: prog: case "new" is not in guest/inventory', out)
+        self.assertIn('FAIL: 6.12: prog: missing case', out.replace('"old"', ''))
+        self.assertNotIn('FAIL: 7.3:', out)
+
+    def test_missing_base_tables(self):
+        rc, out = self.main(f'5.4={self.run_dir("new")}')
+        self.assertEqual(rc, 2)
+        self.assertIn('guest/5.4/inventory is missing', out)
+
+
 if __name__ == '__main__':
     unittest.main(argv=[sys.argv[0]] + [a for a in sys.argv[1:] if a != '-q'],
                   verbosity=0 if '-q' in sys.argv else 1)

@@ -1,5 +1,6 @@
 #!/bin/bash
-# make tree: build/linux = pinned base (one commit) + one commit per patch.
+# make tree: build/$BASE/linux = pinned base (one commit) + one commit per
+# patch of that base's series (patches/ for 7.3, backports/6.12/patches/).
 #
 # The commits are built in a scratch index, so that regenerating an existing
 # tree only rewrites the files whose content changed and incremental kernel
@@ -9,15 +10,13 @@
 . "$(dirname "$0")/lib.sh"
 
 import_base() {
-	[[ -f $LINUX_SOURCE_TARBALL ]] ||
-		die "$LINUX_SOURCE_TARBALL missing: run 'make deps'"
-	echo "tree: verifying $LINUX_SOURCE_TARBALL"
-	echo "$LINUX_SOURCE_SHA256  $LINUX_SOURCE_TARBALL" | sha256sum -c --quiet ||
-		die "sha256 of $LINUX_SOURCE_TARBALL is not the pinned $LINUX_SOURCE_SHA256"
+	local tarball
+	echo "tree: verifying the $BASE base"
+	tarball=$(base_tarball)
 	rm -rf "$KSRC.tmp"
 	mkdir -p "$KSRC.tmp"
-	echo "tree: extracting base"
-	tar -xJf "$LINUX_SOURCE_TARBALL" -C "$KSRC.tmp" --strip-components=1
+	echo "tree: extracting $tarball"
+	tar -xJf "$tarball" -C "$KSRC.tmp" --strip-components=1
 	git -C "$KSRC.tmp" init -q -b series
 	git -C "$KSRC.tmp" config user.name "$GIT_COMMITTER_NAME"
 	git -C "$KSRC.tmp" config user.email "$GIT_COMMITTER_EMAIL"
@@ -27,7 +26,7 @@ import_base() {
 	git -C "$KSRC.tmp" add -A -f .
 	GIT_AUTHOR_NAME="$GIT_COMMITTER_NAME" GIT_AUTHOR_EMAIL="$GIT_COMMITTER_EMAIL" \
 	GIT_AUTHOR_DATE="$BASE_DATE" GIT_COMMITTER_DATE="$BASE_DATE" \
-		git -C "$KSRC.tmp" commit -q -m "Linux 6.12.117 (Debian linux-source-6.12 $LINUX_SOURCE_DEB_VERSION)"
+		git -C "$KSRC.tmp" commit -q -m "$BASE_NAME"
 	git -C "$KSRC.tmp" tag "$BASE_TAG"
 	git -C "$KSRC.tmp" update-ref "$GEN_REF" HEAD
 	mv "$KSRC.tmp" "$KSRC"
@@ -37,21 +36,21 @@ import_base() {
 # commit that creates it, undo the later patches' changes to it.
 declare -A CREATED_BLOB
 creation_blobs() {
-	local names=() i j f scratch
-	mapfile -t names < <(grep -vE '^\s*(#|$)' "$TOP/patches/series")
+	local names=() i j f scratch src
+	mapfile -t names < <(grep -vE '^\s*(#|$)' "$SERIES_DIR/series")
 	scratch=$(mktemp -d)
 	for ((i = 0; i < ${#names[@]}; i++)); do
-		local files=$TOP/patches/${names[i]%.patch}.files
+		local files=$SERIES_DIR/${names[i]%.patch}.files
 		[[ -f $files ]] || continue
 		while read -r f; do
 			[[ -z $f ]] && continue
-			[[ -f $TOP/$f ]] || die "$files lists $f, which does not exist"
+			src=$(series_file "$f") || die "$files lists $f, which does not exist"
 			mkdir -p "$scratch/$(dirname "$f")"
-			cp "$TOP/$f" "$scratch/$f"
+			cp "$src" "$scratch/$f"
 			for ((j = ${#names[@]} - 1; j > i; j--)); do
-				grep -q "^diff --git a/$f b/$f\$" "$TOP/patches/${names[j]}" || continue
-				(cd "$scratch" && git apply -R --include="$f" "$TOP/patches/${names[j]}") ||
-					die "cannot undo patches/${names[j]} on $f"
+				grep -q "^diff --git a/$f b/$f\$" "$SERIES_DIR/${names[j]}" || continue
+				(cd "$scratch" && git apply -R --include="$f" "$SERIES_DIR/${names[j]}") ||
+					die "cannot undo ${names[j]} on $f"
 			done
 			CREATED_BLOB[$f]=$(g hash-object -w --path="$f" "$scratch/$f")
 		done <"$files"
@@ -66,24 +65,24 @@ build_commits() {
 	idx=$(mktemp); msg=$(mktemp); patch=$(mktemp); info=$(mktemp)
 	trap 'rm -f "$idx" "$msg" "$patch" "$info"' RETURN
 	parent=$(g rev-parse "$BASE_TAG")
-	[[ -f $TOP/patches/series ]] || { echo "$parent"; return; }
+	[[ -f $SERIES_DIR/series ]] || { echo "$parent"; return; }
 	creation_blobs
 	while read -r name; do
 		[[ -z $name || $name == \#* ]] && continue
-		local p=$TOP/patches/$name files=$TOP/patches/${name%.patch}.files
-		[[ -f $p ]] || die "patches/series names $name, which does not exist"
+		local p=$SERIES_DIR/$name files=$SERIES_DIR/${name%.patch}.files
+		[[ -f $p ]] || die "$SERIES_DIR/series names $name, which does not exist"
 		git mailinfo -k "$msg" "$patch" <"$p" >"$info"
 		GIT_INDEX_FILE=$idx g read-tree "$parent"
 		if [[ -s $patch ]]; then
 			GIT_INDEX_FILE=$idx g apply --cached --whitespace=nowarn "$patch" ||
-				die "patches/$name does not apply"
+				die "$SERIES_DIR/$name does not apply"
 		fi
 		if [[ -f $files ]]; then
-			local f mode
+			local f mode src
 			while read -r f; do
 				[[ -z $f ]] && continue
-				[[ -f $TOP/$f ]] || die "$files lists $f, which does not exist"
-				mode=100644; [[ -x $TOP/$f ]] && mode=100755
+				src=$(series_file "$f") || die "$files lists $f, which does not exist"
+				mode=100644; [[ -x $src ]] && mode=100755
 				GIT_INDEX_FILE=$idx g update-index --add --cacheinfo \
 					"$mode,${CREATED_BLOB[$f]},$f"
 			done <"$files"
@@ -98,7 +97,7 @@ build_commits() {
 			GIT_AUTHOR_NAME="$author" GIT_AUTHOR_EMAIL="$email" \
 			GIT_AUTHOR_DATE="$date" GIT_COMMITTER_DATE="$date" \
 			g commit-tree "$tree" -p "$parent")
-	done <"$TOP/patches/series"
+	done <"$SERIES_DIR/series"
 	echo "$parent"
 }
 

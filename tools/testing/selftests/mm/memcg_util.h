@@ -94,6 +94,36 @@ static inline int vma_has_flag(const void *addr, const char *flag)
 	return ret;
 }
 
+/*
+ * The "Key:   N kB" line (Rss, Swap, AnonHugePages, ...) of the VMA that
+ * contains @addr in /proc/self/smaps, in kB, or -1.
+ */
+static inline long smaps_kb(const void *addr, const char *key)
+{
+	char line[512];
+	unsigned long start, end, a = (unsigned long)addr;
+	size_t klen = strlen(key);
+	bool in_vma = false;
+	long ret = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in_vma = a >= start && a < end;
+			continue;
+		}
+		if (in_vma && !strncmp(line, key, klen) && line[klen] == ':') {
+			ret = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
 static inline int write_str(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY);
@@ -249,6 +279,15 @@ static inline long memcg_read(struct memcg *cg, const char *file,
 
 	snprintf(p, sizeof(p), "%s/%s", cg->path, file);
 	return read_key(p, key);
+}
+
+/* A file of the cgroup that holds one number, such as memory.current. */
+static inline long memcg_read_value(struct memcg *cg, const char *file)
+{
+	char p[192];
+
+	snprintf(p, sizeof(p), "%s/%s", cg->path, file);
+	return read_long(p);
 }
 
 static inline int memcg_enter(struct memcg *cg, pid_t pid)
