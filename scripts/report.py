@@ -303,6 +303,9 @@ def judge_program(b):
     """Cases and problems of one program's block."""
     name, rc = b['name'], b['rc']
     fmt = FORMATS.get(name, 'tap')
+    # uffd-unit-tests prints KTAP since 6.16 (7.3), its own format before.
+    if fmt == 'uffd' and any(PLAN.match(l) for l in b['lines']):
+        fmt = 'tap'
     problems = []
     if fmt == 'uffd':
         cases, problems = uffd_cases(b['lines'])

@@ -292,6 +292,30 @@ class ReportTest(unittest.TestCase):
                          'kmemleak reported leaks')
 
 
+class UffdKtapTest(unittest.TestCase):
+    """uffd-unit-tests in KTAP (7.x) is judged as TAP, plan included."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+
+    def judge(self, body, inventory):
+        run = Run(self.tmp, [('uffd-unit-tests', body)])
+        return report.judge_run('t', run.dir, inv(*BASE_INV, *inventory), inv())
+
+    def test_ktap_green(self):
+        cases, fails = self.judge(tap('ok move on anon', 'ok poison on anon'),
+                                  [('uffd-unit-tests', 'move on anon'),
+                                   ('uffd-unit-tests', 'poison on anon')])
+        self.assertEqual(fails, [])
+        self.assertEqual(collections.Counter(c[0] for c in cases), {'pass': 4})
+
+    def test_ktap_missed_plan_fails(self):
+        body = 'TAP version 13\n1..3\nok 1 move on anon\nok 2 poison on anon\n'
+        cases, fails = self.judge(body, [('uffd-unit-tests', 'move on anon'),
+                                         ('uffd-unit-tests', 'poison on anon')])
+        self.assertTrue(fails, 'a KTAP uffd block that misses its plan must fail')
+
+
 class BasesTest(unittest.TestCase):
     """main() judges each run against its own base's tables."""
 

@@ -19,7 +19,6 @@
  * Every test that waits does so in bounded steps and has a harness timeout.
  */
 #define _GNU_SOURCE
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -42,6 +41,8 @@
 #include <linux/userfaultfd.h>
 
 #include "../kselftest_harness.h"
+#include "../vDSO/parse_vdso.h"
+#include "../vDSO/vdso_config.h"
 #include "memcg_util.h"
 
 #ifndef MAP_DROPPABLE
@@ -505,48 +506,23 @@ TEST_F(alloc_fail, read_into_untouched)
 /*
  * The vDSO's getrandom() keeps its per-thread state in memory that user
  * space maps with the prot and flags the vDSO asks for: MAP_DROPPABLE.
- * Look the function up in the vDSO's dynamic symbol table.
+ * Look it up with the vDSO selftests' parser.
  */
 typedef ssize_t (*vgetrandom_t)(void *buf, size_t len, unsigned int flags,
 				void *state, size_t state_len);
 
 static vgetrandom_t vdso_getrandom(void)
 {
-	const Elf64_Ehdr *eh = (const void *)getauxval(AT_SYSINFO_EHDR);
-	const Elf64_Phdr *ph;
-	const Elf64_Dyn *dyn = NULL;
-	const Elf64_Sym *sym = NULL;
-	const Elf32_Word *hash = NULL;
-	const char *str = NULL;
-	uintptr_t base = (uintptr_t)eh, load = 0;
+	static bool parsed;
+	unsigned long ehdr = getauxval(AT_SYSINFO_EHDR);
 
-	if (!eh)
+	if (!ehdr)
 		return NULL;
-	ph = (const void *)(base + eh->e_phoff);
-	for (int i = 0; i < eh->e_phnum; i++) {
-		if (ph[i].p_type == PT_LOAD && !load)
-			load = base + ph[i].p_offset - ph[i].p_vaddr;
-		else if (ph[i].p_type == PT_DYNAMIC)
-			dyn = (const void *)(base + ph[i].p_offset);
+	if (!parsed) {
+		vdso_init_from_sysinfo_ehdr(ehdr);
+		parsed = true;
 	}
-	if (!dyn)
-		return NULL;
-	for (; dyn->d_tag != DT_NULL; dyn++) {
-		if (dyn->d_tag == DT_SYMTAB)
-			sym = (const void *)(load + dyn->d_un.d_ptr);
-		else if (dyn->d_tag == DT_STRTAB)
-			str = (const void *)(load + dyn->d_un.d_ptr);
-		else if (dyn->d_tag == DT_HASH)
-			hash = (const void *)(load + dyn->d_un.d_ptr);
-	}
-	if (!sym || !str || !hash)
-		return NULL;
-	/* DT_HASH: nbucket, nchain; nchain is the number of symbols. */
-	for (Elf32_Word i = 0; i < hash[1]; i++)
-		if (sym[i].st_shndx != SHN_UNDEF &&
-		    !strcmp(str + sym[i].st_name, "__vdso_getrandom"))
-			return (vgetrandom_t)(load + sym[i].st_value);
-	return NULL;
+	return (vgetrandom_t)vdso_sym(versions[VDSO_VERSION], names[VDSO_NAMES][6]);
 }
 
 FIXTURE(vdso_state)
@@ -692,7 +668,7 @@ TEST_F_TIMEOUT(vdso_state, dropped_under_pressure, 120)
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
 
-	TH_LOG("state mmap prot %#x flags %#x; dropped in %ld of %d rounds; Swap %ld kB, ballast %ld kB",
+	TH_LOG("state prot %#x flags %#x; dropped in %ld of %d rounds; Swap %ld+%ld kB",
 	       r.prot, r.flags, r.dropped_rounds, VDSO_ROUNDS, r.swap_kb, r.ballast_swap_kb);
 	ASSERT_EQ(0, r.status);
 	ASSERT_TRUE(r.flags & MAP_DROPPABLE);
