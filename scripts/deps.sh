@@ -11,6 +11,8 @@ set -euo pipefail
 : "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 
+# python3-ply: checkpatch.pl runs scripts/spdxcheck.py when it runs in a
+# tree (make series).
 # liburing-dev: the mm selftests' check_config.sh turns on the io_uring
 # cases of cow and gup_longterm when it finds liburing, so it is always
 # installed: the same host gives the same test inventory.
@@ -23,6 +25,7 @@ DEBS=(
 	liburing-dev
 	ccache qemu-system-x86 busybox-static
 	gcc libc6-dev python3 git
+	python3-ply
 )
 
 have_deb() {

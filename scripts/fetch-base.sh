@@ -19,6 +19,8 @@ dir=$HOME/.cache/mmrust-tools/linux-source-7.3
 deb=$dir/${pkg}_${ver//:/%3a}_all.deb
 tarball=$dir/linux-source-7.3.tar.xz
 mkdir -p "$dir"
+[[ ${UPSTREAM_SHA256:-} && ${UPSTREAM_DEB_SHA256:-} && ${UPSTREAM_DEB_SIZE:-} ]] ||
+	die "scripts/pins.sh must pin the .deb's size and sha256 and the tarball's sha256"
 
 deb_ok() {
 	[[ -f $deb ]] && [[ $(stat -c %s "$deb") == "$UPSTREAM_DEB_SIZE" ]] &&
@@ -62,9 +64,7 @@ x=$(mktemp -d "$dir/x.XXXXXX")
 trap 'rm -rf "$x"' EXIT
 dpkg-deb -x "$deb" "$x"
 [[ -f $x/usr/src/linux-source-7.3.tar.xz ]] || die "$deb holds no usr/src/linux-source-7.3.tar.xz"
-if [[ ${UPSTREAM_SHA256:-} ]]; then
-	echo "$UPSTREAM_SHA256  $x/usr/src/linux-source-7.3.tar.xz" | sha256sum -c --quiet ||
-		die "the tarball in $deb differs from the pinned sha256 $UPSTREAM_SHA256"
-fi
+echo "$UPSTREAM_SHA256  $x/usr/src/linux-source-7.3.tar.xz" | sha256sum -c --quiet ||
+	die "the tarball in $deb differs from the pinned sha256 $UPSTREAM_SHA256"
 mv "$x/usr/src/linux-source-7.3.tar.xz" "$tarball"
 echo "$tarball"

@@ -35,7 +35,10 @@ if [[ -z ${MUTANTS_BASE:-} ]]; then
 		these=()
 		for n in "${names[@]}"; do
 			[[ -f $top/mutants/$n.mutant ]] || { echo "error: no mutant $n" >&2; exit 1; }
-			[[ $(field base "$top/mutants/$n.mutant") == "$b" ]] && these+=("$n")
+			mb=$(field base "$top/mutants/$n.mutant")
+			[[ $mb == 7.3 || $mb == 6.12 ]] ||
+				{ echo "error: mutants/$n.mutant: base '$mb' is neither 7.3 nor 6.12" >&2; exit 1; }
+			[[ $mb == "$b" ]] && these+=("$n")
 		done
 		((${#these[@]})) || continue
 		echo "mutants: base $b: ${these[*]}"

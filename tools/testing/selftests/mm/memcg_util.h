@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * /proc, sysfs, fail_page_alloc and memory cgroup helpers shared by
- * droppable_semantics, process_madv_vector and refpage.  They return -1
+ * /proc, sysfs, fail_page_alloc and memory cgroup helpers for the mm
+ * tests that need them (droppable_semantics, for one).  They return -1
  * or a negative errno on failure, so that a test can tell a missing
  * facility (a SKIP) from a wrong value (a FAIL).
  */
@@ -298,11 +298,19 @@ static inline int memcg_enter(struct memcg *cg, pid_t pid)
 	return memcg_write(cg, "cgroup.procs", buf);
 }
 
+/*
+ * Kill whatever is left in the cgroup (a child that a failed assertion
+ * left behind), then remove it, retrying briefly while the kernel reaps.
+ */
 static inline void memcg_destroy(struct memcg *cg)
 {
-	/* The members have exited; retry briefly while the kernel reaps. */
-	for (int i = 0; i < 50 && rmdir(cg->path) && errno == EBUSY; i++)
+	int i;
+
+	memcg_write(cg, "cgroup.kill", "1");
+	for (i = 0; i < 100 && rmdir(cg->path) && errno == EBUSY; i++)
 		usleep(20000);
+	if (i == 100)
+		fprintf(stderr, "# cannot remove %s: %s\n", cg->path, strerror(errno));
 }
 
 static inline bool swap_enabled(void)
