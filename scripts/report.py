@@ -52,6 +52,11 @@ VARIABLE_NAMES = {
         (re.compile(r'Extra pages \d+ \([\d.]+%\), extra thread faults \d+'),
          'Extra pages N (N%), extra thread faults N'),
     ],
+    'mrelease_test': [
+        # it doubles the child's size until the reap beats the child's exit
+        (re.compile(r'Success reaping a child with \d+MB of memory allocations'),
+         'Success reaping a child with N MB of memory allocations'),
+    ],
 }
 
 # Programs that print no TAP, and how their cases are read.

@@ -316,6 +316,19 @@ class UffdKtapTest(unittest.TestCase):
         self.assertTrue(fails, 'a KTAP uffd block that misses its plan must fail')
 
 
+class MreleaseNameTest(unittest.TestCase):
+    """mrelease_test's case name carries a size that varies from run to run."""
+
+    def test_size_normalized(self):
+        tmp = tempfile.mkdtemp()
+        inventory = [('mrelease_test', 'Success reaping a child with N MB of memory allocations')]
+        for size in (1, 2, 64):
+            run = Run(tmp, [('mrelease_test',
+                             tap(f'ok Success reaping a child with {size}MB of memory allocations'))])
+            cases, fails = report.judge_run('t', run.dir, inv(*BASE_INV, *inventory), inv())
+            self.assertEqual(fails, [], size)
+
+
 class BasesTest(unittest.TestCase):
     """main() judges each run against its own base's tables."""
 

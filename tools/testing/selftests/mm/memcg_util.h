@@ -96,16 +96,22 @@ static inline int vma_has_flag(const void *addr, const char *flag)
 
 /*
  * The "Key:   N kB" line (Rss, Swap, AnonHugePages, ...) of the VMA that
- * contains @addr in /proc/self/smaps, in kB, or -1.
+ * contains @addr in /proc/@pid/smaps (0: our own), in kB, or -1.
  */
-static inline long smaps_kb(const void *addr, const char *key)
+static inline long smaps_kb_of(pid_t pid, const void *addr, const char *key)
 {
-	char line[512];
+	char line[512], path[64];
 	unsigned long start, end, a = (unsigned long)addr;
 	size_t klen = strlen(key);
 	bool in_vma = false;
 	long ret = -1;
-	FILE *f = fopen("/proc/self/smaps", "r");
+	FILE *f;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/smaps");
+	f = fopen(path, "r");
 
 	if (!f)
 		return -1;
@@ -122,6 +128,11 @@ static inline long smaps_kb(const void *addr, const char *key)
 	}
 	fclose(f);
 	return ret;
+}
+
+static inline long smaps_kb(const void *addr, const char *key)
+{
+	return smaps_kb_of(0, addr, key);
 }
 
 static inline int write_str(const char *path, const char *val)
