@@ -85,7 +85,23 @@ if [[ ${SERIES_BUILD:-1} != 0 ]]; then
 			tail -n 20 "$log" | sed 's/^/  /'
 			die "patch $i ($(g log -1 --format=%s "$c")) does not build: $log"
 		fi
-		echo "series: patch $i/$n builds: $(g log -1 --format=%s "$c")"
+		# A patch that adds a selftest program builds that program too.
+		progs=()
+		while read -r f; do
+			progs+=("$out/selftests-$i/$(basename "$f" .c)")
+		done < <(g diff --name-only --diff-filter=A "$c^" "$c" -- 'tools/testing/selftests/mm/*.c' |
+			while read -r f; do
+				grep -qE "^TEST_GEN_(FILES|PROGS) \+?= $(basename "$f" .c)\$" \
+					"$KSRC/tools/testing/selftests/mm/Makefile" && echo "$f"
+			done)
+		if ((${#progs[@]})); then
+			"$TOP/scripts/kmake.sh" -s headers >>"$log" 2>&1
+			mkdir -p "$out/selftests-$i"
+			make -s -C "$KSRC/tools/testing/selftests/mm" OUTPUT="$out/selftests-$i" \
+				KHDR_INCLUDES="-isystem $KOBJ/usr/include" "${progs[@]}" >>"$log" 2>&1 ||
+				die "patch $i: its selftests do not build: $log"
+		fi
+		echo "series: patch $i/$n builds${progs:+ (and ${#progs[@]} selftest program(s))}: $(g log -1 --format=%s "$c")"
 	done
 	restore
 	trap - EXIT
