@@ -11,6 +11,11 @@ export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
 export CCACHE_COMPILERCHECK=content
 # Relative paths in the hash, so that another checkout (CI) shares the cache.
 export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=1
+# Kbuild passes -fmacro-prefix-map=<absolute srctree>/= (and, with debug
+# info, -ffile-prefix-map), which BASEDIR does not rewrite: left in the
+# hash, it made every compile in another checkout a miss.  The option maps
+# the source tree to "" whatever its path, so the objects are the same.
+export CCACHE_IGNOREOPTIONS='-fmacro-prefix-map=* -ffile-prefix-map=* -fdebug-prefix-map=*'
 export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
 export KBUILD_BUILD_TIMESTAMP="${KBUILD_BUILD_TIMESTAMP:-$BASE_DATE}"
 export KBUILD_BUILD_USER=mmrust KBUILD_BUILD_HOST=qemu
