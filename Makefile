@@ -34,7 +34,7 @@ ifeq ($(DEBUG),1)
 FRAGMENTS += config/debug.config
 export KOBJ_NAME := obj-debug
 # acpi=noirq: see scripts/check.sh.
-RUN_APPEND := acpi=noirq
+RUN_APPEND := acpi=noirq no5lvl
 endif
 GUEST_BIN := droppable_demo refpage_demo madv_bench refpage_bench runone
 

@@ -329,6 +329,41 @@ class MreleaseNameTest(unittest.TestCase):
             self.assertEqual(fails, [], size)
 
 
+class SkipTitleTest(unittest.TestCase):
+    """A case that skips under its own title is the inventory's case."""
+
+    def run_one(self, body, skips=()):
+        tmp = tempfile.mkdtemp()
+        run = Run(tmp, [('cow', body)])
+        return report.judge_run('t', run.dir, inv(*BASE_INV, ('cow', 'T: T')), inv(*skips))
+
+    def test_pass(self):
+        cases, fails = self.run_one('TAP version 13\n1..1\n# [RUN] T\nok 1 T\n')
+        self.assertEqual(fails, [])
+        self.assertFalse([c for c in cases if c[0] == 'fail'])
+
+    def test_listed_skip_is_a_skip(self):
+        cases, fails = self.run_one('TAP version 13\n1..1\n# [RUN] T\nok 1 # SKIP T\n',
+                                    [('cow', 'T: T')])
+        self.assertEqual(fails, [])
+        self.assertIn(('skip', 'cow', 'T: T', ''), cases)
+
+    def test_pattern_skip_is_a_skip(self):
+        cases, fails = self.run_one('TAP version 13\n1..1\n# [RUN] T\nok 1 # SKIP T\n',
+                                    [('cow', 're:T.*')])
+        self.assertEqual(fails, [])
+        self.assertIn(('skip', 'cow', 'T: T', ''), cases)
+
+    def test_pattern_of_another_program_does_not_count(self):
+        cases, fails = self.run_one('TAP version 13\n1..1\n# [RUN] T\nok 1 # SKIP T\n',
+                                    [('gup_longterm', 're:T.*')])
+        self.assertTrue([c for c in cases if c[0] == 'fail'])
+
+    def test_unlisted_skip_fails(self):
+        cases, fails = self.run_one('TAP version 13\n1..1\n# [RUN] T\nok 1 # SKIP T\n')
+        self.assertTrue([c for c in cases if c[0] == 'fail'])
+
+
 class BasesTest(unittest.TestCase):
     """main() judges each run against its own base's tables."""
 
