@@ -3,8 +3,10 @@
 #
 #   make run      build everything, boot the guest, show the feature tour
 #   make check    build, boot and test every kernel of the gate: 7.3, its
-#                 debug build, and 6.12; BASE=7.3 or BASE=6.12 runs only
-#                 that base, DEBUG=0 or DEBUG=1 only its normal or debug kernel
+#                 debug build, 7.3 without Rust, and 6.12; BASE=7.3 or
+#                 BASE=6.12 runs only that base's normal and debug kernels,
+#                 KERNELS="7.3-norust ..." those named, DEBUG=0 or DEBUG=1
+#                 only the normal or debug ones
 #   make shell    boot the guest to an interactive shell
 #   make bench    run the benchmarks in the guest (multi-threaded TCG);
 #                 BENCH=madv or BENCH=refpage runs only one
@@ -44,7 +46,7 @@ GUEST_BIN := droppable_demo refpage_demo madv_bench refpage_bench runone
 all: run
 
 help:
-	@sed -n '3,23p' Makefile
+	@sed -n '3,25p' Makefile
 
 deps:
 	@scripts/deps.sh
@@ -101,7 +103,7 @@ check: deps guest-bin
 	@$(if $(filter command line environment,$(origin BASE)),BASE=$(BASE)) scripts/check.sh
 
 inventory:
-	@python3 scripts/report.py --write-inventory $(foreach k,7.3 7.3-debug 6.12 6.12-debug,\
+	@python3 scripts/report.py --write-inventory $(foreach k,7.3 7.3-debug 7.3-norust 6.12 6.12-debug,\
 		$(if $(wildcard $(BUILD)/run/$(k)/tests.log),$(k)=$(BUILD)/run/$(k)))
 
 mutants: deps guest-bin

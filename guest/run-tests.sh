@@ -8,10 +8,23 @@ list=$1
 cd /tests || exit 1
 echo "### MMRUST TESTS BEGIN"
 echo "### LIST $(grep -vcE '^[[:space:]]*(#|$)' "$list") programs"
+# An argument "hugepages=N" is not the program's: the program runs with
+# exactly N free 2 MiB hugetlb pages (hugetlb_madv_vs_map needs one and
+# only one), and the boot's count comes back afterwards.
 while read -r name tmo args; do
 	case $name in ''|\#*) continue ;; esac
+	pages=
+	case " $args " in
+	*" hugepages="*)
+		pages=${args#*hugepages=}
+		pages=${pages%% *}
+		args=$(echo " $args " | sed "s/ hugepages=$pages / /; s/^ *//; s/ *$//")
+		saved=$(cat /proc/sys/vm/nr_hugepages)
+		echo "$pages" >/proc/sys/vm/nr_hugepages ;;
+	esac
 	# shellcheck disable=SC2086
 	/tests/runone "$name" "$tmo" "/tests/$name" $args
+	[ -n "$pages" ] && echo "$saved" >/proc/sys/vm/nr_hugepages
 done <"$list"
 # With kmemleak (the debug kernel), scan for leaks now that every test has
 # exited; a second scan reports objects that the first one saw as new.  The

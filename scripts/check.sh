@@ -8,12 +8,18 @@
 #   7.3         upstream + patches/             guest/7.3/tests.list
 #   7.3-debug   + config/debug.config (KASAN,   guest/7.3/tests-debug.list
 #               lockdep, DEBUG_VM, kmemleak)
+#   7.3-norust  + config/norust.config: no Rust, guest/7.3-norust/tests.list
+#               so none of what needs it; the
+#               series must then behave as 7.3
 #   6.12        6.12 LTS + backports/6.12/      guest/6.12/tests.list
 #   6.12-debug  (only with BASE=6.12)           guest/6.12/tests-debug.list
-# The gate is 7.3, 7.3-debug and 6.12: the debug build runs on the base the
-# series is developed on; BASE=6.12 DEBUG=1 runs the backport's.  BASE=7.3
-# or BASE=6.12 runs only that base's kernels, DEBUG=0 or DEBUG=1 only the
-# normal or the debug ones.  TESTS_LIST replaces the list of every kernel.
+# The gate is 7.3, 7.3-debug, 7.3-norust and 6.12: the debug and the
+# Rust-less builds run on the base the series is developed on; BASE=6.12
+# DEBUG=1 runs the backport's debug build.  BASE=7.3 or BASE=6.12 runs only
+# that base's normal and debug kernels, KERNELS="7.3-norust ..." the kernels
+# it names, and DEBUG=0 or DEBUG=1 only the normal (norust included) or the
+# debug ones of those.  TESTS_LIST replaces the list of every kernel.
+# Each kernel's label (7.3-norust, ...) names its guest/<label>/ tables.
 CHECK_BASE=${BASE:-}
 . "$(dirname "$0")/lib.sh"
 
@@ -26,8 +32,14 @@ echo "check: scripts/report.py passes its $(sed -n 's/^Ran \([0-9]*\) tests.*/\1
 if [[ -n $CHECK_BASE ]]; then
 	[[ $CHECK_BASE == 7.3 || $CHECK_BASE == 6.12 ]] || die "BASE=$CHECK_BASE: the bases are 7.3 and 6.12"
 	kernels=("$CHECK_BASE" "$CHECK_BASE-debug")
+elif [[ -n ${KERNELS:-} ]]; then
+	read -ra kernels <<<"$KERNELS"
+	for k in "${kernels[@]}"; do
+		[[ $k =~ ^(7\.3|7\.3-debug|7\.3-norust|6\.12|6\.12-debug)$ ]] ||
+			die "KERNELS: $k: the kernels are 7.3, 7.3-debug, 7.3-norust, 6.12, 6.12-debug"
+	done
 else
-	kernels=(7.3 7.3-debug 6.12)
+	kernels=(7.3 7.3-debug 7.3-norust 6.12)
 fi
 sel=()
 for k in "${kernels[@]}"; do
@@ -45,7 +57,7 @@ echo "check: kernels: ${kernels[*]}"
 declare -A prepared
 runs=()
 for k in "${kernels[@]}"; do
-	base=${k%-debug}
+	base=${k%%-*}
 	if [[ -z ${prepared[$base]:-} ]]; then
 		echo "check: $base: tree, selftests and initramfs"
 		BASE=$base "$TOP/scripts/tree.sh" || die "$base: make tree failed"
@@ -69,6 +81,10 @@ for k in "${kernels[@]}"; do
 		# a wild access at ff11000004caa0a8, the 5-level direct map,
 		# before KASAN covered it.  4-level paging is what 6.12 uses.
 		append="acpi=noirq no5lvl" boot=${BOOT_DEADLINE:-900} ;;
+	*-norust)
+		obj=obj-norust frags+=(config/norust.config)
+		list=${TESTS_LIST:-$TOP/guest/$k/tests.list}
+		append= boot=${BOOT_DEADLINE:-300} ;;
 	*)
 		obj=obj
 		list=${TESTS_LIST:-$TOP/guest/$base/tests.list}
@@ -103,6 +119,6 @@ done
 echo "check: logs in $BUILD/run/<kernel>/{console,tests}.log"
 # A TESTS_LIST run checks only the inventory of the programs it selected.
 [[ -n ${TESTS_LIST:-} ]] && echo "check: a subset run: only the programs in $TESTS_LIST"
-[[ ${#kernels[@]} -lt 3 || ${DEBUG:-both} != both ]] &&
+[[ ${#kernels[@]} -lt 4 || ${DEBUG:-both} != both ]] &&
 	echo "check: not the whole gate (kernels: ${kernels[*]})"
 python3 -B "$TOP/scripts/report.py" ${TESTS_LIST:+--subset} "${runs[@]}"

@@ -1,6 +1,8 @@
 #!/bin/bash
 # Generate $KOBJ/.config: allnoconfig plus the fragments given as arguments,
-# then check that every option the fragments ask for survived Kconfig.
+# then check that every option the fragments ask for survived Kconfig.  A
+# later fragment overrides an earlier one (config/norust.config turns off
+# what guest.config turned on): the last line for an option counts.
 . "$(dirname "$0")/lib.sh"
 frag=$KOBJ/fragment.config
 mkdir -p "$KOBJ"
@@ -14,6 +16,6 @@ while IFS= read -r line; do
 	CONFIG_*=*) grep -qxF -- "$line" "$KOBJ/.config" ||
 		{ echo "config: wanted $line, got: $(grep -E "(^| )${line%%=*}[= ]" "$KOBJ/.config")"; bad=1; } ;;
 	esac
-done < <(grep -E '^CONFIG_' "$frag")
+done < <(grep -E '^CONFIG_' "$frag" | tac | awk -F= '!seen[$1]++' | tac)
 ((bad == 0)) || die "the config fragments did not apply cleanly (see above)"
 echo "config: $KOBJ/.config from $*"

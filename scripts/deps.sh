@@ -11,8 +11,8 @@ set -euo pipefail
 : "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 
-# python3-ply: checkpatch.pl runs scripts/spdxcheck.py when it runs in a
-# tree (make series).
+# python3-ply, python3-git: checkpatch.pl runs scripts/spdxcheck.py when it
+# runs in a tree (make series), and 7.x's imports both.
 # liburing-dev: the mm selftests' check_config.sh turns on the io_uring
 # cases of cow and gup_longterm when it finds liburing, so it is always
 # installed: the same host gives the same test inventory.
@@ -25,7 +25,7 @@ DEBS=(
 	liburing-dev
 	ccache qemu-system-x86 busybox-static
 	gcc libc6-dev python3 git
-	python3-ply
+	python3-ply python3-git
 )
 
 have_deb() {

@@ -13,7 +13,19 @@ n=$(g rev-list --count "$BASE_TAG"..HEAD)
 ((n > 0)) || die "the series is empty"
 # No --base: the base commit is a local import of Debian's tarball, whose
 # id means nothing to anyone else; the cover letter names the base.
-g format-patch -q --cover-letter --thread=shallow \
+# The cover letter's "To:" and "Cc:" lines, right after its subject, address
+# every patch.
+addr=()
+if [[ -f $SERIES_DIR/cover-letter ]]; then
+	while IFS= read -r line; do
+		case $line in
+		To:\ *) addr+=(--to="${line#To: }") ;;
+		Cc:\ *) addr+=(--cc="${line#Cc: }") ;;
+		*) break ;;
+		esac
+	done < <(tail -n +2 "$SERIES_DIR/cover-letter")
+fi
+g format-patch -q --cover-letter --thread=shallow "${addr[@]}" \
 	--subject-prefix="PATCH" -o "$out" "$BASE_TAG"..HEAD
 cover=$(ls "$out"/0000-cover-letter.patch)
 if [[ -f $SERIES_DIR/cover-letter ]]; then
@@ -22,7 +34,12 @@ if [[ -f $SERIES_DIR/cover-letter ]]; then
 import sys
 cover, src, subject = sys.argv[1:]
 text = open(cover).read()
-body = open(src).read().split('\n', 1)[1].strip('\n')
+body = open(src).read().split('\n', 1)[1]
+# Leave out the To: and Cc: lines, which format-patch put in the headers.
+lines = body.split('\n')
+while lines and lines[0].startswith(('To: ', 'Cc: ')):
+    lines.pop(0)
+body = '\n'.join(lines).strip('\n')
 text = text.replace('*** SUBJECT HERE ***', subject)
 text = text.replace('*** BLURB HERE ***', body)
 open(cover, 'w').write(text)

@@ -1,0 +1,1131 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * process_madvise(): vectors on one's own mm, MADV_DONTNEED and MADV_FREE on
+ * another process's mm (CONFIG_PROCESS_MADVISE_DISCARD), who may do that,
+ * and what a vector does when userfaultfd_remove() drops mmap_lock.
+ *
+ * Where the kernel's /proc/config.gz says CONFIG_PROCESS_MADVISE_DISCARD is
+ * not set, the remote cases expect the refusal of a kernel without it.
+ * Every case that cannot run here says why and skips.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "memcg_util.h"
+
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
+#endif
+#ifndef __NR_process_madvise
+#define __NR_process_madvise 440
+#endif
+#ifndef __NR_mseal
+#define __NR_mseal 462
+#endif
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+#ifndef PKEY_DISABLE_WRITE
+#define PKEY_DISABLE_WRITE 0x2
+#endif
+
+#define NPAGES 16
+
+static size_t psize;
+/* 1: remote MADV_DONTNEED/MADV_FREE are there, 0: not, -1: not known. */
+static int remote_discard = -1;
+
+/* CONFIG_PROCESS_MADVISE_DISCARD, from /proc/config.gz if there is one. */
+static int probe_remote_discard(void)
+{
+	FILE *f = popen("gzip -dc /proc/config.gz 2>/dev/null", "r");
+	char line[256];
+	int found = -1;
+
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			if (found < 0)
+				found = 0;
+			if (!strcmp(line, "CONFIG_PROCESS_MADVISE_DISCARD=y\n"))
+				found = 1;
+		}
+		pclose(f);
+	}
+	return found;
+}
+
+static void __attribute__((constructor)) init(void)
+{
+	psize = sysconf(_SC_PAGESIZE);
+	remote_discard = probe_remote_discard();
+}
+
+static int pidfd_open(pid_t pid)
+{
+	return syscall(__NR_pidfd_open, pid, 0);
+}
+
+static ssize_t sys_process_madvise(int pidfd, const struct iovec *iov,
+				   size_t vlen, int advice, unsigned int flags)
+{
+	return syscall(__NR_process_madvise, pidfd, iov, vlen, advice, flags);
+}
+
+static bool is_filled(const char *p, size_t len, char c)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != c)
+			return false;
+	return true;
+}
+
+static char *map_filled(size_t npages, char c)
+{
+	char *p = mmap(NULL, npages * psize, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p != MAP_FAILED)
+		memset(p, c, npages * psize);
+	return p;
+}
+
+/* iov[i] covers the odd pages 1, 3, 5, ... of @p: discontiguous ranges. */
+static size_t odd_pages(struct iovec *iov, char *p, size_t npages)
+{
+	size_t n = 0;
+
+	for (size_t i = 1; i < npages; i += 2) {
+		iov[n].iov_base = p + i * psize;
+		iov[n].iov_len = psize;
+		n++;
+	}
+	return n;
+}
+
+/* Pages 1, 3, 5, ... read as zero and pages 0, 2, 4, ... as @c. */
+static bool odd_zero_even(const char *p, size_t npages, char c)
+{
+	for (size_t i = 0; i < npages; i++)
+		if (!is_filled(p + i * psize, psize, i % 2 ? 0 : c))
+			return false;
+	return true;
+}
+
+static void pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* The remote cases need to know which kernel they run on, not guess. */
+#define NO_CONFIG "no /proc/config.gz (CONFIG_IKCONFIG_PROC)"
+
+FIXTURE(self)
+{
+	int pidfd;
+	char *p;
+};
+
+FIXTURE_SETUP(self)
+{
+	self->pidfd = pidfd_open(getpid());
+	ASSERT_GE(self->pidfd, 0);
+	self->p = map_filled(NPAGES, 'x');
+	ASSERT_NE(MAP_FAILED, self->p);
+}
+
+FIXTURE_TEARDOWN(self)
+{
+	close(self->pidfd);
+	munmap(self->p, NPAGES * psize);
+}
+
+/* A vector of 8 discontiguous pages zapped on our own mm, in one call. */
+TEST_F(self, dontneed_vector)
+{
+	struct iovec iov[NPAGES];
+	size_t n = odd_pages(iov, self->p, NPAGES);
+
+	ASSERT_EQ(n * psize, sys_process_madvise(self->pidfd, iov, n, MADV_DONTNEED, 0));
+	ASSERT_TRUE(odd_zero_even(self->p, NPAGES, 'x'));
+}
+
+/*
+ * An empty vector, or one of empty ranges, advises nothing and succeeds,
+ * even for advice that takes the mmap write lock.
+ */
+TEST_F(self, empty_vector)
+{
+	struct iovec iov[2] = { { self->p, 0 }, { self->p + psize, 0 } };
+
+	ASSERT_EQ(0, sys_process_madvise(self->pidfd, iov, 0, MADV_DONTNEED, 0));
+	ASSERT_EQ(0, sys_process_madvise(self->pidfd, iov, 2, MADV_DONTNEED, 0));
+	ASSERT_EQ(0, sys_process_madvise(self->pidfd, iov, 2, MADV_DONTFORK, 0));
+	ASSERT_TRUE(is_filled(self->p, NPAGES * psize, 'x'));
+}
+
+/*
+ * A range with a hole is advised where it is mapped, reports ENOMEM, and
+ * counts for nothing: the call returns the bytes of the ranges before it.
+ */
+TEST_F(self, partial_progress)
+{
+	struct iovec iov[3] = {
+		{ self->p + psize, psize },
+		{ self->p + 3 * psize, 3 * psize },	/* page 4 is a hole */
+		{ self->p + 9 * psize, psize },
+	};
+
+	ASSERT_EQ(0, munmap(self->p + 4 * psize, psize));
+	ASSERT_EQ(psize, sys_process_madvise(self->pidfd, iov, 3, MADV_DONTNEED, 0));
+	ASSERT_EQ(0, self->p[psize]);
+	ASSERT_EQ(0, self->p[3 * psize]);
+	ASSERT_EQ(0, self->p[5 * psize]);
+	ASSERT_EQ('x', self->p[9 * psize]);
+	ASSERT_EQ(-1, sys_process_madvise(self->pidfd, &iov[1], 1, MADV_DONTNEED, 0));
+	ASSERT_EQ(ENOMEM, errno);
+}
+
+/*
+ * A forked target, stopped on a pipe while we advise it.  Its memory is a
+ * private mapping made before fork(): pages the child rewrote are its own,
+ * the others are still COW-shared with us.
+ */
+struct target {
+	pid_t pid;
+	int pidfd;
+	int go[2];	/* parent -> child */
+	int done[2];	/* child -> parent */
+};
+
+static int start_target(struct target *t, char *p, int (*fn)(char *p, int rd, int wr),
+			void (*prepare)(void))
+{
+	char c;
+
+	if (pipe(t->go) || pipe(t->done))
+		return -1;
+	t->pid = fork();
+	if (t->pid < 0)
+		return -1;
+	if (!t->pid) {
+		if (prepare)
+			prepare();
+		_exit(fn(p, t->go[0], t->done[1]));
+	}
+	if (read(t->done[0], &c, 1) != 1)
+		return -1;
+	t->pidfd = pidfd_open(t->pid);
+	return t->pidfd < 0 ? -1 : 0;
+}
+
+static int finish_target(struct target *t)
+{
+	int status;
+	char c = 0;
+
+	if (write(t->go[1], &c, 1) != 1)
+		return -1;
+	if (waitpid(t->pid, &status, 0) != t->pid)
+		return -1;
+	close(t->pidfd);
+	close(t->go[0]);
+	close(t->go[1]);
+	close(t->done[0]);
+	close(t->done[1]);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/*
+ * The child rewrites the even pages with 'c'; the odd pages stay COW-shared
+ * with the parent's 'p'.  When the parent is done, the odd pages must read
+ * @odd and the even ones still 'c'.
+ */
+static int child_check_pages(char *p, int rd, int wr, char odd)
+{
+	char c = 0;
+
+	for (size_t i = 0; i < NPAGES; i += 2)
+		memset(p + i * psize, 'c', psize);
+	if (write(wr, &c, 1) != 1 || read(rd, &c, 1) != 1)
+		return 10;
+	for (size_t i = 0; i < NPAGES; i++)
+		if (!is_filled(p + i * psize, psize, i % 2 ? odd : 'c'))
+			return 20 + i;
+	return 0;
+}
+
+static int child_expect_odd_zero(char *p, int rd, int wr)
+{
+	return child_check_pages(p, rd, wr, 0);
+}
+
+static int child_expect_unchanged(char *p, int rd, int wr)
+{
+	return child_check_pages(p, rd, wr, 'p');
+}
+
+/*
+ * Remote MADV_DONTNEED: the target's odd pages, COW-shared with us, read
+ * as zero in the target, while we still see our own data.  Without
+ * CONFIG_PROCESS_MADVISE_DISCARD, EINVAL, and the target is unchanged.
+ */
+TEST(remote_dontneed)
+{
+	struct iovec iov[NPAGES];
+	struct target t;
+	char *p = map_filled(NPAGES, 'p');
+	size_t n = odd_pages(iov, p, NPAGES);
+
+	if (remote_discard < 0)
+		SKIP(return, NO_CONFIG);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, start_target(&t, p, remote_discard ? child_expect_odd_zero :
+				  child_expect_unchanged, NULL));
+	if (remote_discard) {
+		ASSERT_EQ(n * psize, sys_process_madvise(t.pidfd, iov, n, MADV_DONTNEED, 0));
+	} else {
+		ASSERT_EQ(-1, sys_process_madvise(t.pidfd, iov, n, MADV_DONTNEED, 0));
+		ASSERT_EQ(EINVAL, errno);
+	}
+	ASSERT_EQ(0, finish_target(&t));
+	ASSERT_TRUE(is_filled(p, NPAGES * psize, 'p'));
+	munmap(p, NPAGES * psize);
+}
+
+/* The child writes every page, then expects the odd ones lazily freed. */
+static int child_expect_lazyfree(char *p, int rd, int wr)
+{
+	char c = 0;
+
+	for (size_t i = 0; i < NPAGES; i++)
+		memset(p + i * psize, 'c', psize);
+	if (write(wr, &c, 1) != 1 || read(rd, &c, 1) != 1)
+		return 10;
+	return odd_zero_even(p, NPAGES, 'c') ? 0 : 20;
+}
+
+static int child_expect_all_c(char *p, int rd, int wr)
+{
+	char c = 0;
+
+	for (size_t i = 0; i < NPAGES; i++)
+		memset(p + i * psize, 'c', psize);
+	if (write(wr, &c, 1) != 1 || read(rd, &c, 1) != 1)
+		return 10;
+	return is_filled(p, NPAGES * psize, 'c') ? 0 : 20;
+}
+
+/*
+ * Remote MADV_FREE: the odd pages keep their data until reclaim, and a
+ * remote MADV_PAGEOUT then drops them (clean lazyfree pages are not
+ * swapped), while the even pages survive.  Target and caller share a CPU:
+ * MADV_FREE skips pages that still sit in another CPU's LRU batch.
+ */
+TEST(remote_free)
+{
+	struct iovec iov[NPAGES], all, local;
+	char *p = map_filled(NPAGES, 'p'), *buf = malloc(NPAGES * psize);
+	size_t n = odd_pages(iov, p, NPAGES);
+	struct target t;
+	bool dropped = false;
+
+	if (remote_discard < 0)
+		SKIP(return, NO_CONFIG);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(NULL, buf);
+	pin_cpu(0);
+	ASSERT_EQ(0, start_target(&t, p, remote_discard ? child_expect_lazyfree :
+				  child_expect_all_c, NULL));
+	if (!remote_discard) {
+		ASSERT_EQ(-1, sys_process_madvise(t.pidfd, iov, n, MADV_FREE, 0));
+		ASSERT_EQ(EINVAL, errno);
+		ASSERT_EQ(0, finish_target(&t));
+		return;
+	}
+	ASSERT_EQ(n * psize, sys_process_madvise(t.pidfd, iov, n, MADV_FREE, 0));
+	all = (struct iovec){ p, NPAGES * psize };
+	local = (struct iovec){ buf, NPAGES * psize };
+	ASSERT_EQ(NPAGES * psize, process_vm_readv(t.pid, &local, 1, &all, 1, 0));
+	ASSERT_TRUE(is_filled(buf, NPAGES * psize, 'c'));
+	/* A transient reference can keep a page for a moment: retry, bounded. */
+	for (int try = 0; !dropped && try < 20; try++) {
+		ASSERT_EQ(NPAGES * psize, sys_process_madvise(t.pidfd, &all, 1, MADV_PAGEOUT, 0));
+		ASSERT_EQ(NPAGES * psize, process_vm_readv(t.pid, &local, 1, &all, 1, 0));
+		dropped = odd_zero_even(buf, NPAGES, 'c');
+		if (!dropped)
+			usleep(100000);
+	}
+	ASSERT_TRUE(dropped);
+	ASSERT_EQ(0, finish_target(&t));
+	free(buf);
+	munmap(p, NPAGES * psize);
+}
+
+/*
+ * Advice that is never remote, whatever the config: VMA flag changes, and
+ * the discards that are not DONTNEED or FREE.
+ */
+TEST(remote_never)
+{
+	static const int never[] = { MADV_DONTFORK, MADV_WIPEONFORK, MADV_DONTNEED_LOCKED,
+				     MADV_REMOVE, MADV_POPULATE_WRITE, MADV_GUARD_INSTALL };
+	char *p = map_filled(NPAGES, 'p');
+	struct iovec iov = { p, NPAGES * psize };
+	struct target t;
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, start_target(&t, p, child_expect_unchanged, NULL));
+	for (size_t i = 0; i < ARRAY_SIZE(never); i++) {
+		EXPECT_EQ(-1, sys_process_madvise(t.pidfd, &iov, 1, never[i], 0));
+		EXPECT_EQ(EINVAL, errno) TH_LOG("advice %d", never[i]);
+	}
+	ASSERT_EQ(0, finish_target(&t));
+	munmap(p, NPAGES * psize);
+}
+
+#define TARGET_UID 2000
+#define CALLER_UID 3000
+
+static void become_target_user(void)
+{
+	if (setresgid(TARGET_UID, TARGET_UID, TARGET_UID) ||
+	    setresuid(TARGET_UID, TARGET_UID, TARGET_UID))
+		_exit(2);
+	/* Stay accessible to PTRACE_MODE_READ_FSCREDS callers of our uid. */
+	prctl(PR_SET_DUMPABLE, 1);
+}
+
+static int drop_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	data[cap / 32].effective &= ~(1U << (cap % 32));
+	data[cap / 32].permitted &= ~(1U << (cap % 32));
+	return syscall(SYS_capset, &hdr, data);
+}
+
+/* Run @fn(@pidfd, @p) in a child of ours; its exit status is the result. */
+static int in_child(int (*fn)(int pidfd, char *p), int pidfd, char *p)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (!pid)
+		_exit(fn(pidfd, p));
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* 0 if the call failed with @err, else a distinct status. */
+static int expect_errno(int pidfd, char *p, int advice, int err, int fail)
+{
+	struct iovec iov = { p, NPAGES * psize };
+
+	if (sys_process_madvise(pidfd, &iov, 1, advice, 0) != -1)
+		return fail;
+	return errno == err ? 0 : fail + 1;
+}
+
+/*
+ * The caller keeps CAP_SYS_NICE and drops CAP_SYS_PTRACE; its fsuid is the
+ * target's (PTRACE_MODE_READ_FSCREDS passes), its real uid is not
+ * (PTRACE_MODE_ATTACH_REALCREDS fails): MADV_DONTNEED and MADV_FREE get
+ * EPERM, and MADV_COLD, which needs no attach right, works.
+ */
+static int caller_without_attach(int pidfd, char *p)
+{
+	struct iovec iov = { p, NPAGES * psize };
+	int err = remote_discard ? EPERM : EINVAL;
+
+	if (setresuid(CALLER_UID, 0, 0) || drop_cap(CAP_SYS_PTRACE))
+		return 2;
+	setfsgid(TARGET_UID);
+	setfsuid(TARGET_UID);
+	if (expect_errno(pidfd, p, MADV_DONTNEED, err, 10))
+		return 10;
+	if (expect_errno(pidfd, p, MADV_FREE, err, 20))
+		return 20;
+	if (sys_process_madvise(pidfd, &iov, 1, MADV_COLD, 0) != (ssize_t)(NPAGES * psize))
+		return 30;
+	return 0;
+}
+
+/* Without CAP_SYS_NICE, every remote advice is EPERM (or EINVAL first). */
+static int caller_without_nice(int pidfd, char *p)
+{
+	if (drop_cap(CAP_SYS_NICE))
+		return 2;
+	if (expect_errno(pidfd, p, MADV_COLD, EPERM, 10))
+		return 10;
+	if (expect_errno(pidfd, p, MADV_DONTNEED, remote_discard ? EPERM : EINVAL, 20))
+		return 20;
+	return 0;
+}
+
+/*
+ * Without PTRACE_MODE_READ (another uid, no CAP_SYS_PTRACE): EACCES, from
+ * the first check, before the advice is looked at.
+ */
+static int caller_without_read(int pidfd, char *p)
+{
+	if (drop_cap(CAP_SYS_PTRACE) || setresuid(CALLER_UID, CALLER_UID, 0))
+		return 2;
+	if (expect_errno(pidfd, p, MADV_COLD, EACCES, 10))
+		return 10;
+	if (expect_errno(pidfd, p, MADV_DONTNEED, EACCES, 20))
+		return 20;
+	if (expect_errno(pidfd, p, MADV_DONTFORK, EACCES, 30))
+		return 30;
+	return 0;
+}
+
+TEST(remote_permissions)
+{
+	char *p = map_filled(NPAGES, 'p');
+	struct target t;
+
+	if (remote_discard < 0)
+		SKIP(return, NO_CONFIG);
+	ASSERT_NE(MAP_FAILED, p);
+	if (geteuid())
+		SKIP(return, "needs root to set up the credentials");
+	ASSERT_EQ(0, start_target(&t, p, child_expect_unchanged, become_target_user));
+	EXPECT_EQ(0, in_child(caller_without_attach, t.pidfd, p));
+	EXPECT_EQ(0, in_child(caller_without_nice, t.pidfd, p));
+	EXPECT_EQ(0, in_child(caller_without_read, t.pidfd, p));
+	/* Whatever was refused, the target's data is intact. */
+	ASSERT_EQ(0, finish_target(&t));
+	munmap(p, NPAGES * psize);
+}
+
+/* A target that has exited but is not reaped has no mm: ESRCH. */
+TEST(remote_zombie)
+{
+	struct iovec iov = { NULL, psize };
+	siginfo_t info;
+	int pidfd;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(0);
+	pidfd = pidfd_open(pid);
+	ASSERT_GE(pidfd, 0);
+	/* Wait for the exit, but leave the zombie. */
+	ASSERT_EQ(0, waitid(P_PID, pid, &info, WEXITED | WNOWAIT));
+	iov.iov_base = mmap(NULL, psize, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_EQ(-1, sys_process_madvise(pidfd, &iov, 1, MADV_COLD, 0));
+	ASSERT_EQ(ESRCH, errno);
+	ASSERT_EQ(-1, sys_process_madvise(pidfd, &iov, 1, MADV_DONTNEED, 0));
+	ASSERT_EQ(ESRCH, errno);
+	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+	close(pidfd);
+}
+
+/*
+ * mseal(): a sealed anonymous mapping that is PROT_WRITE, but whose
+ * protection key denies writes, refuses its owner's MADV_DONTNEED.  A
+ * remote caller cannot see the owner's protection keys, so it may discard
+ * no sealed anonymous memory, writable or not: EPERM, data intact.
+ */
+static int child_sealed(char *unused, int rd, int wr)
+{
+	char *keyed, *plain, c = 0;
+	int pkey, ret = 0;
+
+	keyed = map_filled(NPAGES, 's');
+	plain = map_filled(NPAGES, 's');
+	if (keyed == MAP_FAILED || plain == MAP_FAILED)
+		return 2;
+	pkey = syscall(SYS_pkey_alloc, 0, PKEY_DISABLE_WRITE);
+	if (pkey < 0)
+		return 3;
+	if (syscall(SYS_pkey_mprotect, keyed, NPAGES * psize, PROT_READ | PROT_WRITE, pkey))
+		return 4;
+	if (syscall(__NR_mseal, keyed, NPAGES * psize, 0) ||
+	    syscall(__NR_mseal, plain, NPAGES * psize, 0))
+		return 5;
+	/* Our own discard of the write-disabled mapping is refused. */
+	if (madvise(keyed, NPAGES * psize, MADV_DONTNEED) != -1 || errno != EPERM)
+		return 6;
+	/* Ready, and where the mappings are. */
+	if (write(wr, &c, 1) != 1 ||
+	    write(wr, &keyed, sizeof(keyed)) != sizeof(keyed) ||
+	    write(wr, &plain, sizeof(plain)) != sizeof(plain) ||
+	    read(rd, &c, 1) != 1)
+		return 7;
+	if (!is_filled(keyed, NPAGES * psize, 's'))
+		ret |= 8;
+	if (!is_filled(plain, NPAGES * psize, 's'))
+		ret |= 16;
+	return ret;
+}
+
+TEST(remote_sealed)
+{
+	int err = remote_discard ? EPERM : EINVAL;
+	struct iovec iov = { NULL, NPAGES * psize };
+	char *keyed, *plain;
+	struct target t;
+	int pkey;
+
+	if (remote_discard < 0)
+		SKIP(return, NO_CONFIG);
+	pkey = syscall(SYS_pkey_alloc, 0, PKEY_DISABLE_WRITE);
+	if (pkey < 0)
+		SKIP(return, "no protection keys: %s", strerror(errno));
+	syscall(SYS_pkey_free, pkey);
+	ASSERT_EQ(0, start_target(&t, NULL, child_sealed, NULL));
+	ASSERT_EQ(sizeof(keyed), read(t.done[0], &keyed, sizeof(keyed)));
+	ASSERT_EQ(sizeof(plain), read(t.done[0], &plain, sizeof(plain)));
+	iov.iov_base = keyed;
+	EXPECT_EQ(-1, sys_process_madvise(t.pidfd, &iov, 1, MADV_DONTNEED, 0));
+	EXPECT_EQ(err, errno);
+	EXPECT_EQ(-1, sys_process_madvise(t.pidfd, &iov, 1, MADV_FREE, 0));
+	EXPECT_EQ(err, errno);
+	iov.iov_base = plain;
+	EXPECT_EQ(-1, sys_process_madvise(t.pidfd, &iov, 1, MADV_DONTNEED, 0));
+	EXPECT_EQ(err, errno);
+	/* Hints are no discards: sealing does not refuse them. */
+	EXPECT_EQ(NPAGES * psize, sys_process_madvise(t.pidfd, &iov, 1, MADV_COLD, 0));
+	ASSERT_EQ(0, finish_target(&t));
+}
+
+/*
+ * The TLB cost of a vector.  A thread on CPU 1 keeps reading the mapping,
+ * so that every flush of it must reach CPU 1: MADV_DONTNEED of 64
+ * discontiguous ranges of one VMA costs one flush there in one call
+ * (a few, if something else flushes meanwhile), where 64 madvise() calls
+ * cost one each.  Counted by nr_tlb_remote_flush_received
+ * (CONFIG_DEBUG_TLBFLUSH).
+ */
+struct toucher {
+	char *p;
+	size_t len;
+	bool stop, running;
+};
+
+static void *touch_on_cpu1(void *arg)
+{
+	struct toucher *t = arg;
+	char sum = 0;
+
+	pin_cpu(1);
+	if (sched_getcpu() != 1)
+		return NULL;
+	while (!__atomic_load_n(&t->stop, __ATOMIC_RELAXED)) {
+		for (size_t i = 0; i < t->len; i += psize)
+			sum += __atomic_load_n(&t->p[i], __ATOMIC_RELAXED);
+		__atomic_store_n(&t->running, true, __ATOMIC_RELEASE);
+	}
+	return (void *)(long)sum;
+}
+
+#define RECEIVED "nr_tlb_remote_flush_received"
+
+TEST(vector_tlb_flushes)
+{
+	const size_t npages = 128;
+	struct toucher t = { .len = npages * psize };
+	long before, vector, loop;
+	struct iovec iov[64];
+	pthread_t thread;
+	int pidfd;
+	size_t n;
+	char *p;
+
+	if (read_key("/proc/vmstat", RECEIVED) < 0)
+		SKIP(return, "no " RECEIVED " in /proc/vmstat (CONFIG_DEBUG_TLBFLUSH)");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs two CPUs");
+	pin_cpu(0);
+	pidfd = pidfd_open(getpid());
+	ASSERT_GE(pidfd, 0);
+	p = map_filled(npages, 'x');
+	ASSERT_NE(MAP_FAILED, p);
+	t.p = p;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, touch_on_cpu1, &t));
+	for (int i = 0; i < 1000 && !__atomic_load_n(&t.running, __ATOMIC_ACQUIRE); i++)
+		usleep(10000);
+	ASSERT_TRUE(__atomic_load_n(&t.running, __ATOMIC_ACQUIRE));
+	n = odd_pages(iov, p, npages);
+
+	before = read_key("/proc/vmstat", RECEIVED);
+	ASSERT_EQ(n * psize, sys_process_madvise(pidfd, iov, n, MADV_DONTNEED, 0));
+	vector = read_key("/proc/vmstat", RECEIVED) - before;
+	ASSERT_TRUE(odd_zero_even(p, npages, 'x'));
+
+	memset(p, 'x', npages * psize);
+	before = read_key("/proc/vmstat", RECEIVED);
+	for (size_t i = 0; i < n; i++)
+		ASSERT_EQ(0, madvise(iov[i].iov_base, iov[i].iov_len, MADV_DONTNEED));
+	loop = read_key("/proc/vmstat", RECEIVED) - before;
+
+	__atomic_store_n(&t.stop, true, __ATOMIC_RELAXED);
+	pthread_join(thread, NULL);
+	TH_LOG("flush IPIs received: vector %ld, %zu madvise() calls %ld", vector, n, loop);
+	/*
+	 * The other CPU may be idle (lazy) at the moment of a flush: the loop
+	 * must show most of its flushes, the vector at most a few.
+	 */
+	ASSERT_GE(loop, (long)n / 2);
+	ASSERT_LE(vector, 4);
+	munmap(p, npages * psize);
+	close(pidfd);
+}
+
+/*
+ * hugetlb ranges are flushed one by one, before the hugetlb locks are
+ * dropped: madvise() of two huge pages costs the other CPU one flush (not
+ * more: no nested gather that flushes the whole mm), a vector of four
+ * huge-page ranges one per range.  The other CPU may be idle, so lazy, at
+ * the moment of a flush and not need it: the bounds allow for that and
+ * for unrelated flushes.  The pages read as zero afterwards.
+ */
+static long hugepage_size(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	long kb = -1;
+	char line[128];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Hugepagesize: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb * 1024;
+}
+
+TEST(hugetlb_tlb_flushes)
+{
+	long hsize = hugepage_size();
+	struct toucher t = { 0 };
+	struct iovec iov[4];
+	long before, one, four;
+	pthread_t thread;
+	int pidfd;
+	char *p;
+
+	if (read_key("/proc/vmstat", RECEIVED) < 0)
+		SKIP(return, "no " RECEIVED " in /proc/vmstat (CONFIG_DEBUG_TLBFLUSH)");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs two CPUs");
+	ASSERT_GT(hsize, 0);
+	p = mmap(NULL, 6 * hsize, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (p == MAP_FAILED)
+		SKIP(return, "no 6 free hugetlb pages");
+	memset(p, 'h', 6 * hsize);
+	pin_cpu(0);
+	pidfd = pidfd_open(getpid());
+	ASSERT_GE(pidfd, 0);
+	t.p = p;
+	t.len = 6 * hsize;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, touch_on_cpu1, &t));
+	for (int i = 0; i < 1000 && !__atomic_load_n(&t.running, __ATOMIC_ACQUIRE); i++)
+		usleep(10000);
+	ASSERT_TRUE(__atomic_load_n(&t.running, __ATOMIC_ACQUIRE));
+
+	before = read_key("/proc/vmstat", RECEIVED);
+	ASSERT_EQ(0, madvise(p, 2 * hsize, MADV_DONTNEED));
+	one = read_key("/proc/vmstat", RECEIVED) - before;
+	for (int i = 0; i < 4; i++)
+		iov[i] = (struct iovec){ p + (2 + i) * hsize, hsize };
+	before = read_key("/proc/vmstat", RECEIVED);
+	ASSERT_EQ(4 * hsize, sys_process_madvise(pidfd, iov, 4, MADV_DONTNEED, 0));
+	four = read_key("/proc/vmstat", RECEIVED) - before;
+	__atomic_store_n(&t.stop, true, __ATOMIC_RELAXED);
+	pthread_join(thread, NULL);
+
+	TH_LOG("flush IPIs received: madvise() of 2 huge pages %ld, vector of 4 %ld", one, four);
+	ASSERT_LE(one, 3);
+	ASSERT_GE(four, 2);
+	ASSERT_LE(four, 7);
+	ASSERT_TRUE(is_filled(p, 6 * hsize, 0));
+	munmap(p, 6 * hsize);
+	close(pidfd);
+}
+
+/*
+ * A vector over different kinds of memory: private anonymous, a shared
+ * file page, a private file page that was written (COWed), then a locked
+ * page, then anonymous again.  MADV_DONTNEED zaps the first three, each as
+ * its kind says (anonymous reads zero, the shared page keeps its data, the
+ * COWed page reverts to the file's), stops at the locked page with EINVAL,
+ * and the call counts the three; the rest is untouched.
+ */
+struct mixed {
+	char *anon, *shared, *private, *locked, *after;
+};
+
+static int map_mixed(struct mixed *m)
+{
+	int fd = memfd_create("process_madv_vector", 0);
+	char *buf;
+
+	if (fd < 0 || ftruncate(fd, 2 * psize))
+		return -1;
+	buf = mmap(NULL, 2 * psize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (buf == MAP_FAILED)
+		return -1;
+	memset(buf, 'f', 2 * psize);
+	munmap(buf, 2 * psize);
+	m->anon = map_filled(1, 'a');
+	m->shared = mmap(NULL, psize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	m->private = mmap(NULL, psize, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, psize);
+	m->locked = map_filled(1, 'l');
+	m->after = map_filled(1, 'z');
+	close(fd);
+	if (m->anon == MAP_FAILED || m->shared == MAP_FAILED || m->private == MAP_FAILED ||
+	    m->locked == MAP_FAILED || m->after == MAP_FAILED)
+		return -1;
+	memset(m->shared, 's', psize);
+	memset(m->private, 'p', psize);
+	return mlock(m->locked, psize);
+}
+
+static size_t mixed_iov(struct iovec *iov, struct mixed *m)
+{
+	iov[0] = (struct iovec){ m->anon, psize };
+	iov[1] = (struct iovec){ m->shared, psize };
+	iov[2] = (struct iovec){ m->private, psize };
+	iov[3] = (struct iovec){ m->locked, psize };
+	iov[4] = (struct iovec){ m->after, psize };
+	return 5;
+}
+
+/* @zapped: the first three were zapped; else nothing was. */
+static int check_mixed(struct mixed *m, bool zapped)
+{
+	if (!is_filled(m->anon, psize, zapped ? 0 : 'a'))
+		return 1;
+	if (!is_filled(m->shared, psize, 's'))
+		return 2;
+	if (!is_filled(m->private, psize, zapped ? 'f' : 'p'))
+		return 3;
+	if (!is_filled(m->locked, psize, 'l'))
+		return 4;
+	if (!is_filled(m->after, psize, 'z'))
+		return 5;
+	return 0;
+}
+
+TEST(mixed_vector)
+{
+	struct iovec iov[5];
+	struct mixed m;
+	int pidfd = pidfd_open(getpid());
+	size_t n;
+
+	ASSERT_GE(pidfd, 0);
+	ASSERT_EQ(0, map_mixed(&m));
+	n = mixed_iov(iov, &m);
+	ASSERT_EQ(3 * psize, sys_process_madvise(pidfd, iov, n, MADV_DONTNEED, 0));
+	ASSERT_EQ(0, check_mixed(&m, true));
+	/* The locked range on its own is the EINVAL that stopped the vector. */
+	ASSERT_EQ(-1, sys_process_madvise(pidfd, &iov[3], 1, MADV_DONTNEED, 0));
+	ASSERT_EQ(EINVAL, errno);
+	close(pidfd);
+}
+
+static struct mixed remote_mixed;
+
+static int child_mixed(char *unused, int rd, int wr)
+{
+	char c = 0;
+
+	if (map_mixed(&remote_mixed))
+		return 2;
+	if (write(wr, &c, 1) != 1 ||
+	    write(wr, &remote_mixed, sizeof(remote_mixed)) != sizeof(remote_mixed) ||
+	    read(rd, &c, 1) != 1)
+		return 3;
+	return 10 + check_mixed(&remote_mixed, remote_discard);
+}
+
+/*
+ * The same vector, remotely: the same result in the target; or, without
+ * CONFIG_PROCESS_MADVISE_DISCARD, EINVAL and nothing changed.
+ */
+TEST(remote_mixed_vector)
+{
+	struct iovec iov[5];
+	struct target t;
+	struct mixed m;
+	size_t n;
+
+	if (remote_discard < 0)
+		SKIP(return, NO_CONFIG);
+	ASSERT_EQ(0, start_target(&t, NULL, child_mixed, NULL));
+	ASSERT_EQ(sizeof(m), read(t.done[0], &m, sizeof(m)));
+	n = mixed_iov(iov, &m);
+	if (remote_discard) {
+		ASSERT_EQ(3 * psize, sys_process_madvise(t.pidfd, iov, n, MADV_DONTNEED, 0));
+	} else {
+		ASSERT_EQ(-1, sys_process_madvise(t.pidfd, iov, n, MADV_DONTNEED, 0));
+		ASSERT_EQ(EINVAL, errno);
+	}
+	ASSERT_EQ(10, finish_target(&t));
+}
+
+/*
+ * userfaultfd_remove() drops mmap_lock in the middle of a vectored
+ * MADV_DONTNEED.  What the call zapped before must be flushed by then:
+ * with a vector [A, B] where only B is registered for UFFD_EVENT_REMOVE, a
+ * thread on another CPU that keeps reading A must see A zeroed as soon as
+ * the REMOVE for B is pending.  The monitor holds the call there: the call
+ * waits until the event is read, and the monitor reads it only once the
+ * reader has looked.
+ */
+struct flush_check {
+	char *a;
+	bool armed, looked, stop, running;
+	char seen;
+};
+
+static void *read_a_on_cpu1(void *arg)
+{
+	struct flush_check *f = arg;
+
+	pin_cpu(1);
+	if (sched_getcpu() != 1)
+		return NULL;
+	while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE)) {
+		bool armed = __atomic_load_n(&f->armed, __ATOMIC_ACQUIRE);
+		char v = __atomic_load_n(f->a, __ATOMIC_RELAXED);
+
+		__atomic_store_n(&f->running, true, __ATOMIC_RELEASE);
+		if (armed && !__atomic_load_n(&f->looked, __ATOMIC_RELAXED)) {
+			f->seen = v;
+			__atomic_store_n(&f->looked, true, __ATOMIC_RELEASE);
+		}
+	}
+	return NULL;
+}
+
+static int uffd_for_remove(void *addr, size_t len)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_EVENT_REMOVE };
+	struct uffdio_register reg = {
+		.range = { (unsigned long)addr, len },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	int uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	if (uffd < 0)
+		return -1;
+	if (ioctl(uffd, UFFDIO_API, &api) || ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		close(uffd);
+		return -1;
+	}
+	return uffd;
+}
+
+struct call {
+	int pidfd;
+	struct iovec *iov;
+	size_t n;
+	ssize_t ret;
+};
+
+static void *call_dontneed(void *arg)
+{
+	struct call *c = arg;
+
+	pin_cpu(0);
+	c->ret = sys_process_madvise(c->pidfd, c->iov, c->n, MADV_DONTNEED, 0);
+	return NULL;
+}
+
+TEST(uffd_flush_before_drop)
+{
+	struct flush_check f = { 0 };
+	struct pollfd pfd = { .events = POLLIN };
+	struct uffd_msg msg;
+	struct iovec iov[2];
+	pthread_t reader, caller;
+	struct call c;
+	char *a, *b;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs two CPUs");
+	a = map_filled(1, 'a');
+	b = map_filled(1, 'b');
+	ASSERT_NE(MAP_FAILED, a);
+	ASSERT_NE(MAP_FAILED, b);
+	pfd.fd = uffd_for_remove(b, psize);
+	ASSERT_GE(pfd.fd, 0) TH_LOG("userfaultfd with UFFD_FEATURE_EVENT_REMOVE: %s",
+				    strerror(errno));
+	f.a = a;
+	ASSERT_EQ(0, pthread_create(&reader, NULL, read_a_on_cpu1, &f));
+	for (int i = 0; i < 1000 && !__atomic_load_n(&f.running, __ATOMIC_ACQUIRE); i++)
+		usleep(10000);
+	ASSERT_TRUE(__atomic_load_n(&f.running, __ATOMIC_ACQUIRE));
+
+	iov[0] = (struct iovec){ a, psize };
+	iov[1] = (struct iovec){ b, psize };
+	c = (struct call){ pidfd_open(getpid()), iov, 2, -2 };
+	ASSERT_GE(c.pidfd, 0);
+	ASSERT_EQ(0, pthread_create(&caller, NULL, call_dontneed, &c));
+	/* The REMOVE for B is pending: the call has zapped A and waits. */
+	ASSERT_EQ(1, poll(&pfd, 1, 30000));
+	__atomic_store_n(&f.armed, true, __ATOMIC_RELEASE);
+	for (int i = 0; i < 3000 && !__atomic_load_n(&f.looked, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+	ASSERT_EQ(sizeof(msg), read(pfd.fd, &msg, sizeof(msg)));
+	ASSERT_EQ(0, pthread_join(caller, NULL));
+	__atomic_store_n(&f.stop, true, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, pthread_join(reader, NULL));
+
+	ASSERT_EQ(UFFD_EVENT_REMOVE, msg.event);
+	ASSERT_EQ((unsigned long)b, msg.arg.remove.start);
+	ASSERT_EQ(2 * psize, c.ret);
+	ASSERT_TRUE(__atomic_load_n(&f.looked, __ATOMIC_ACQUIRE));
+	ASSERT_EQ(0, f.seen) TH_LOG("CPU 1 still read '%c' from A while the call waited", f.seen);
+	close(c.pidfd);
+	close(pfd.fd);
+	munmap(a, psize);
+	munmap(b, psize);
+}
+
+/*
+ * While userfaultfd_remove() has dropped mmap_lock, the monitor splits the
+ * VMA inside the range being advised, with mprotect() of the range's third
+ * page.  When the call takes the lock again, the VMA at the start of the
+ * range ends early: the call must zap up to that end and go on with the
+ * VMAs after it, to the end of the range.  Every page of every range must
+ * read as zero after each round, and every page between ranges as before.
+ *
+ * The monitor sees a REMOVE pending (poll) while the call waits with the
+ * lock dropped, and reading the event lets the call go on, so it splits
+ * before it reads.  It cannot see the range before reading, but the walk is
+ * known: for each range [s, s+6) the events are [s, s+6), which it splits
+ * at s+2, then [s+2, s+3) for the read-only page and [s+3, s+6).
+ */
+#define SPLIT_PAGES 64
+#define SPLIT_EVERY 8	/* ranges are pages 8k+1 .. 8k+6 */
+#define SPLIT_LEN 6
+#define SPLIT_RANGES (SPLIT_PAGES / SPLIT_EVERY)
+#define SPLIT_ROUNDS 20
+
+struct splitter {
+	char *p;
+	int uffd;
+	bool stop;
+	int events, bad;
+};
+
+static char *split_range(struct splitter *s, int i)
+{
+	return s->p + (i * SPLIT_EVERY + 1) * psize;
+}
+
+static void *split_monitor(void *arg)
+{
+	struct splitter *s = arg;
+	struct pollfd pfd = { .fd = s->uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+		int n = __atomic_load_n(&s->events, __ATOMIC_ACQUIRE) % (3 * SPLIT_RANGES);
+
+		if (poll(&pfd, 1, 10) <= 0)
+			continue;
+		if (n % 3 == 0 &&
+		    mprotect(split_range(s, n / 3) + 2 * psize, psize, PROT_READ))
+			s->bad++;
+		if (read(s->uffd, &msg, sizeof(msg)) != sizeof(msg))
+			continue;
+		if (msg.event != UFFD_EVENT_REMOVE ||
+		    (n % 3 == 0 && msg.arg.remove.start != (unsigned long)split_range(s, n / 3)))
+			s->bad++;
+		__atomic_add_fetch(&s->events, 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+TEST(uffd_remove_split)
+{
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_EVENT_REMOVE };
+	struct iovec iov[SPLIT_RANGES];
+	struct splitter s = { 0 };
+	pthread_t mon;
+	int pidfd;
+
+	s.p = map_filled(SPLIT_PAGES, 'x');
+	ASSERT_NE(MAP_FAILED, s.p);
+	s.uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	ASSERT_GE(s.uffd, 0);
+	ASSERT_EQ(0, ioctl(s.uffd, UFFDIO_API, &api));
+	reg.range.start = (unsigned long)s.p;
+	reg.range.len = SPLIT_PAGES * psize;
+	pidfd = pidfd_open(getpid());
+	ASSERT_GE(pidfd, 0);
+	for (int i = 0; i < SPLIT_RANGES; i++)
+		iov[i] = (struct iovec){ split_range(&s, i), SPLIT_LEN * psize };
+	ASSERT_EQ(0, pthread_create(&mon, NULL, split_monitor, &s));
+
+	for (int round = 0; round < SPLIT_ROUNDS; round++) {
+		ssize_t ret;
+
+		ASSERT_EQ(0, mprotect(s.p, SPLIT_PAGES * psize, PROT_READ | PROT_WRITE));
+		memset(s.p, 'x', SPLIT_PAGES * psize);
+		ASSERT_EQ(0, ioctl(s.uffd, UFFDIO_REGISTER, &reg));
+		ret = sys_process_madvise(pidfd, iov, SPLIT_RANGES, MADV_DONTNEED, 0);
+		/* No monitor for missing faults: unregister before reading. */
+		ASSERT_EQ(0, ioctl(s.uffd, UFFDIO_UNREGISTER, &reg.range));
+		ASSERT_EQ(SPLIT_RANGES * SPLIT_LEN * psize, ret) TH_LOG("round %d", round);
+		for (int pg = 0; pg < SPLIT_PAGES; pg++) {
+			bool in = pg % SPLIT_EVERY >= 1 && pg % SPLIT_EVERY <= SPLIT_LEN;
+
+			ASSERT_TRUE(is_filled(s.p + pg * psize, psize, in ? 0 : 'x'))
+				TH_LOG("round %d: page %d reads '%c'", round, pg, s.p[pg * psize]);
+		}
+		/* The monitor counts the last event just after the call returns. */
+		for (int i = 0; i < 1000 && __atomic_load_n(&s.events, __ATOMIC_ACQUIRE) <
+		     (round + 1) * 3 * SPLIT_RANGES; i++)
+			usleep(1000);
+		ASSERT_EQ((round + 1) * 3 * SPLIT_RANGES,
+			  __atomic_load_n(&s.events, __ATOMIC_ACQUIRE));
+	}
+	__atomic_store_n(&s.stop, true, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, pthread_join(mon, NULL));
+	ASSERT_EQ(0, s.bad);
+	close(pidfd);
+	close(s.uffd);
+	munmap(s.p, SPLIT_PAGES * psize);
+}
+
+TEST_HARNESS_MAIN
