@@ -38,7 +38,7 @@ export KOBJ_NAME := obj-debug
 # acpi=noirq: see scripts/check.sh.
 RUN_APPEND := acpi=noirq no5lvl
 endif
-GUEST_BIN := droppable_demo refpage_demo madv_bench refpage_bench runone
+GUEST_BIN := droppable_demo refpage_demo madv_demo madv_bench refpage_bench runone
 
 .PHONY: all deps tree export config build kernel selftests guest-bin initramfs \
 	run check shell bench series clean help inventory mutants

@@ -10,6 +10,10 @@ if has droppable; then
 	/tests/droppable_demo
 	echo
 fi
+if has madvise; then
+	/tests/madv_demo
+	echo
+fi
 if has refpage; then
 	/tests/refpage_demo
 else

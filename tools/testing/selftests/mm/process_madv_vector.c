@@ -696,10 +696,10 @@ TEST(vector_tlb_flushes)
 	pthread_join(thread, NULL);
 	TH_LOG("flush IPIs received: vector %ld, %zu madvise() calls %ld", vector, n, loop);
 	/*
-	 * The other CPU may be idle (lazy) at the moment of a flush: the loop
-	 * must show most of its flushes, the vector at most a few.
+	 * The other CPU may be idle (lazy) at the moment of a flush, and then
+	 * needs none: the loop's count is only shown.  The vector costs at
+	 * most a few, whatever the loop costs.
 	 */
-	ASSERT_GE(loop, (long)n / 2);
 	ASSERT_LE(vector, 4);
 	munmap(p, npages * psize);
 	close(pidfd);
