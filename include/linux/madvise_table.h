@@ -43,7 +43,8 @@ enum madvise_advice_flags {
 
 /**
  * struct madvise_advice - an advice value and its facts.
- * @behavior: the MADV_* value, clamped against speculation by the lookup.
+ * @behavior: the MADV_* value.  The Rust lookup returns it clamped against
+ *	speculation; the C switches index nothing with it and return it as is.
  * @flags: &enum madvise_advice_flags.
  * @lock_mode: the lock it runs under.
  */

@@ -11,8 +11,6 @@
 #include <linux/madvise_table.h>
 #include <linux/mman.h>
 
-MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
-
 static unsigned int expected_flags(int behavior, unsigned int c_flags)
 {
 	if (IS_ENABLED(CONFIG_PROCESS_MADVISE_DISCARD) &&

@@ -16,7 +16,7 @@
 //! with a default. Every fact is an exhaustive `match`: an advice added to the enum does not
 //! build until each fact has been decided for it.
 //!
-//! C reads the table through [`madvise_advice_lookup`]. A kernel without `CONFIG_RUST` answers
+//! C reads the table through `madvise_advice_lookup()`. A kernel without `CONFIG_RUST` answers
 //! from the switch statements in `mm/madvise.c` instead; `mm/tests/madvise_table_kunit.c`
 //! checks that both give the same answers for every value.
 //!
@@ -95,7 +95,7 @@ pub enum Advice {
 #[repr(u32)]
 pub enum LockMode {
     /// No lock: memory-failure injection looks pages up by itself.
-    None = bindings::madvise_lock_mode_MADVISE_NO_LOCK,
+    NoLock = bindings::madvise_lock_mode_MADVISE_NO_LOCK,
     /// The mmap lock, read.
     MmapRead = bindings::madvise_lock_mode_MADVISE_MMAP_READ_LOCK,
     /// The mmap lock, write: the advice changes VMAs.
@@ -208,7 +208,7 @@ impl Advice {
         use Advice::*;
 
         match self {
-            HwPoison | SoftOffline => LockMode::None,
+            HwPoison | SoftOffline => LockMode::NoLock,
             Remove | WillNeed | Cold | PageOut | PopulateRead | PopulateWrite | Collapse => {
                 LockMode::MmapRead
             }
@@ -281,7 +281,7 @@ impl Advice {
 ///
 /// `advice` must be valid for writing a `struct madvise_advice`.
 #[export]
-pub unsafe extern "C" fn madvise_advice_lookup(
+unsafe extern "C" fn madvise_advice_lookup(
     behavior: c_int,
     advice: *mut bindings::madvise_advice,
 ) -> bool {
@@ -332,14 +332,15 @@ mod tests {
             -1,
             i32::MIN,
             i32::MAX,
-            5,
-            6,
-            7,
-            26,
-            99,
-            104,
-            0x100 | 4,
-            0x1_0000 | 4,
+            // The holes between the values, and the values just beyond them.
+            uapi::MADV_DONTNEED as i32 + 1,
+            uapi::MADV_DONTNEED as i32 + 2,
+            uapi::MADV_FREE as i32 - 1,
+            uapi::MADV_COLLAPSE as i32 + 1,
+            uapi::MADV_HWPOISON as i32 - 1,
+            uapi::MADV_GUARD_REMOVE as i32 + 1,
+            0x100 | uapi::MADV_DONTNEED as i32,
+            0x1_0000 | uapi::MADV_DONTNEED as i32,
         ] {
             assert!(Advice::try_from(v).is_err());
         }
@@ -404,7 +405,7 @@ mod tests {
             } else if vma_read.contains(&a) {
                 LockMode::VmaRead
             } else if matches!(a, HwPoison | SoftOffline) {
-                LockMode::None
+                LockMode::NoLock
             } else {
                 LockMode::MmapWrite
             };

@@ -1,27 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The madvise() behaviour table: what each MADV_* advice is allowed to do
- * and how mm/madvise.c must run it.  The table itself is Rust
- * (rust/kernel/madvise.rs); this header is its C interface.
+ * What mm/madvise.c must know about each MADV_* advice before it runs it.
+ *
+ * With CONFIG_RUST the answers come from the advice table in
+ * rust/kernel/madvise.rs.  Without it, mm/madvise.c answers from its own
+ * switch statements, which keep the rules of the 6.12 base and are the
+ * reference that the Rust table is tested against (mm/madvise_table_kunit.c).
  */
 #ifndef _LINUX_MADVISE_TABLE_H
 #define _LINUX_MADVISE_TABLE_H
 
 #include <linux/types.h>
 
-/* Flags of struct madvise_behavior_info. */
-#define MADV_INFO_MADVISE	0x01	/* valid for madvise() */
-#define MADV_INFO_SELF		0x02	/* valid for process_madvise() on the caller's mm */
-#define MADV_INFO_REMOTE	0x04	/* valid for process_madvise() on another mm */
-#define MADV_INFO_DESTRUCTIVE	0x08	/* visible to the target: remote use needs ATTACH */
-#define MADV_INFO_TLB_BATCH	0x10	/* one mmu_gather may span the whole call */
-#define MADV_INFO_BLK_PLUG	0x20	/* run the call under one block plug */
-
 /**
- * enum madvise_lock_mode - how the mmap lock is held while advising.
- * @MADVISE_NO_LOCK: not taken (memory-failure injection).
- * @MADVISE_MMAP_READ_LOCK: read-locked; the advice may drop and retake it.
- * @MADVISE_MMAP_WRITE_LOCK: write-locked, taken killably.
+ * enum madvise_lock_mode - the lock an advice runs under.
+ * @MADVISE_NO_LOCK: none (memory-failure injection).
+ * @MADVISE_MMAP_READ_LOCK: the mmap lock, read.
+ * @MADVISE_MMAP_WRITE_LOCK: the mmap lock, write, taken killably.
  */
 enum madvise_lock_mode {
 	MADVISE_NO_LOCK,
@@ -30,25 +25,43 @@ enum madvise_lock_mode {
 };
 
 /**
- * struct madvise_behavior_info - the facts about one advice value.
- * @flags: MADV_INFO_* flags.
- * @lock_mode: an &enum madvise_lock_mode.
+ * enum madvise_advice_flags - facts about an advice.
+ * @MADVISE_ADVICE_REMOTE: process_madvise() may apply it to another process.
+ * @MADVISE_ADVICE_DISCARDS: it discards data, now or in a child after fork();
+ *	a remote caller needs the right to attach to the target.
+ * @MADVISE_ADVICE_TLB_BATCH: one mmu_gather spans all the ranges of a call.
  */
-struct madvise_behavior_info {
-	u32 flags;
-	u32 lock_mode;
+enum madvise_advice_flags {
+	MADVISE_ADVICE_REMOTE		= 1 << 0,
+	MADVISE_ADVICE_DISCARDS		= 1 << 1,
+	MADVISE_ADVICE_TLB_BATCH	= 1 << 2,
 };
 
 /**
- * madvise_behavior_lookup - look up an advice value from user space.
- * @behavior: the MADV_* value, unchecked.
- * @info: filled in when @behavior is known to this kernel.
- *
- * The lookup is bounds-checked and safe against speculation on @behavior.
- *
- * Return: true if @behavior is known (valid for at least madvise()),
- * false otherwise, in which case @info is left untouched.
+ * struct madvise_advice - an advice value and its facts.
+ * @behavior: the MADV_* value, clamped against speculation by the lookup.
+ * @flags: &enum madvise_advice_flags.
+ * @lock_mode: the lock it runs under.
  */
-bool madvise_behavior_lookup(int behavior, struct madvise_behavior_info *info);
+struct madvise_advice {
+	int behavior;
+	unsigned int flags;
+	enum madvise_lock_mode lock_mode;
+};
+
+/**
+ * madvise_advice_lookup - look up an advice value that came from user space.
+ * @behavior: the MADV_* value, unchecked.
+ * @advice: filled in if this kernel accepts @behavior.
+ *
+ * Return: true if this kernel accepts @behavior, false if not, in which case
+ * @advice is left untouched.
+ */
+bool madvise_advice_lookup(int behavior, struct madvise_advice *advice);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* The answers of mm/madvise.c's own switch statements. */
+bool madvise_advice_lookup_c(int behavior, struct madvise_advice *advice);
+#endif
 
 #endif /* _LINUX_MADVISE_TABLE_H */
