@@ -62,7 +62,9 @@ VARIABLE_NAMES = {
 SKIP_TITLE = re.compile(r'^(.+): SKIP \1$')
 
 # Programs that print no TAP, and how their cases are read.
-FORMATS = {'uffd-unit-tests': 'uffd', 'hugetlb-madvise': 'exit'}
+FORMATS = {'uffd-unit-tests': 'uffd', 'hugetlb-madvise': 'exit',
+           # TAP on 7.3; on 6.12 they print nothing and say it by exit status
+           'hugetlb_fault_after_madv': 'tap_or_exit', 'hugetlb_madv_vs_map': 'tap_or_exit'}
 
 RESULT = re.compile(r'^(\s*)(not ok|ok) (\d+)\b\s*(?:-\s*)?([^#]*?)\s*(?:#\s*(.*))?$')
 PLAN = re.compile(r'^(\s*)1\.\.(\d+)\b')
@@ -311,8 +313,10 @@ def judge_program(b):
     name, rc = b['name'], b['rc']
     fmt = FORMATS.get(name, 'tap')
     # uffd-unit-tests prints KTAP since 6.16 (7.3), its own format before.
-    if fmt == 'uffd' and any(PLAN.match(l) for l in b['lines']):
+    if fmt in ('uffd', 'tap_or_exit') and any(PLAN.match(l) for l in b['lines']):
         fmt = 'tap'
+    elif fmt == 'tap_or_exit':
+        fmt = 'exit'
     problems = []
     if fmt == 'uffd':
         cases, problems = uffd_cases(b['lines'])

@@ -1,15 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Benchmark, not a test: N discontiguous 4 KiB ranges zapped with N
+ * Benchmark, not a test: N discontiguous ranges zapped with N
  * madvise(MADV_DONTNEED) calls against one process_madvise() vector, while
- * T threads pinned to T vCPUs keep touching the memory.
+ * T toucher threads, each pinned to its own vCPU, keep reading the memory.
  *
- * For each (N, T) it prints the TLB flushes per operation, read from the
- * kernel's own counters (CONFIG_DEBUG_TLBFLUSH: nr_tlb_remote_flush and
- * nr_tlb_local_flush_*), and the time of the loop of N madvise() calls
- * divided by the time of the one vectored call, measured side by side.
+ * Each case runs in a process of its own, so that no thread, mapping or
+ * counter of one case is left for the next.  Per round, the loop and the
+ * vector are timed side by side; a case prints the medians of 32 rounds
+ * and the spread of the per-round time ratio.  The flush cost is read from
+ * the kernel's own counter of flush IPIs that other CPUs received
+ * (nr_tlb_remote_flush_received, CONFIG_DEBUG_TLBFLUSH), per operation (one
+ * operation zaps all N ranges); the touchers' cost is their own read
+ * throughput during the vector relative to during the loop.
+ *
+ * Kinds: "anon", one anonymous VMA; "vmas", the same pages split into a VMA
+ * per 8 pages (alternating protections); "hugetlb", huge pages.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -19,20 +27,24 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define ROUNDS 64
+#define ROUNDS 32
+#define MAX_T 7
 
 static size_t psize;
+static size_t page;		/* the size of one range: psize, or a huge page */
 static char *region;
 static size_t region_pages;
 static volatile bool stop;
+static volatile unsigned long touches[MAX_T + 1];
 
 static long vmstat(const char *key)
 {
 	char name[64];
-	long v, val = 0;
+	long v, val = -1;
 	FILE *f = fopen("/proc/vmstat", "r");
 
 	while (f && fscanf(f, "%63s %ld", name, &v) == 2)
@@ -43,18 +55,18 @@ static long vmstat(const char *key)
 	return val;
 }
 
-struct flushes {
-	long remote, local;
-};
-
-static struct flushes flushes(void)
+static long received(void)
 {
-	struct flushes f = {
-		.remote = vmstat("nr_tlb_remote_flush"),
-		.local = vmstat("nr_tlb_local_flush_one") +
-			 vmstat("nr_tlb_local_flush_all"),
-	};
-	return f;
+	return vmstat("nr_tlb_remote_flush_received");
+}
+
+static unsigned long all_touches(int t)
+{
+	unsigned long sum = 0;
+
+	for (int i = 1; i <= t; i++)
+		sum += touches[i];
+	return sum;
 }
 
 static double now(void)
@@ -76,12 +88,14 @@ static void pin(int cpu)
 
 static void *toucher(void *arg)
 {
+	long id = (long)arg;
 	volatile char sink = 0;
-	size_t i = (size_t)arg * 7919;
+	size_t i = id * 7919;
 
-	pin((int)(long)arg);
+	pin(id);
 	while (!stop) {
-		sink += region[(i % region_pages) * psize];
+		sink += region[(i % region_pages) * page];
+		touches[id]++;
 		i += 17;
 	}
 	return NULL;
@@ -90,82 +104,167 @@ static void *toucher(void *arg)
 static void populate(size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		region[(2 * i + 1) * psize] = 1;
+		region[(2 * i + 1) * page] = 1;
 }
 
-int main(int argc, char **argv)
+static int cmp_double(const void *a, const void *b)
 {
-	static const int ns[] = { 16, 128, 512 };
-	static const int ts[] = { 1, 4 };
-	int ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int pidfd = syscall(SYS_pidfd_open, getpid(), 0);
+	double x = *(const double *)a, y = *(const double *)b;
 
-	psize = sysconf(_SC_PAGESIZE);
-	pin(0);
-	printf("%5s %3s | %12s %12s | %12s %12s | %10s\n", "N", "T",
-	       "madvise", "", "vector", "", "time ratio");
-	printf("%5s %3s | %12s %12s | %12s %12s | %10s\n", "", "",
-	       "remote/op", "local/op", "remote/op", "local/op",
-	       "loop/vector");
-	for (size_t a = 0; a < sizeof(ns) / sizeof(ns[0]); a++) {
-		for (size_t b = 0; b < sizeof(ts) / sizeof(ts[0]); b++) {
-			int n = ns[a], t = ts[b];
-			pthread_t th[8];
-			struct iovec *iov = calloc(n, sizeof(*iov));
-			double t_loop = 0, t_vec = 0, t0;
-			struct flushes f0, f1, f2;
-			long lr = 0, ll = 0, vr = 0, vl = 0;
+	return x < y ? -1 : x > y;
+}
 
-			if (t > ncpu)
-				continue;
-			region_pages = 2 * n;
-			region = mmap(NULL, region_pages * psize,
-				      PROT_READ | PROT_WRITE,
-				      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-			memset(region, 1, region_pages * psize);
-			for (int i = 0; i < n; i++) {
-				iov[i].iov_base = region + (2 * i + 1) * psize;
-				iov[i].iov_len = psize;
-			}
-			stop = false;
-			for (int i = 1; i < t; i++)
-				pthread_create(&th[i], NULL, toucher, (void *)(long)i);
-			usleep(20000);
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
 
-			for (int r = 0; r < ROUNDS; r++) {
-				populate(n);
-				f0 = flushes();
-				t0 = now();
-				for (int i = 0; i < n; i++)
-					madvise(iov[i].iov_base, psize, MADV_DONTNEED);
-				t_loop += now() - t0;
-				f1 = flushes();
-				lr += f1.remote - f0.remote;
-				ll += f1.local - f0.local;
+static int map_region(const char *kind, size_t n)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
 
-				populate(n);
-				f1 = flushes();
-				t0 = now();
-				if (syscall(SYS_process_madvise, pidfd, iov, n,
-					    MADV_DONTNEED, 0) != (long)n * (long)psize) {
-					perror("process_madvise");
-					return 1;
-				}
-				t_vec += now() - t0;
-				f2 = flushes();
-				vr += f2.remote - f1.remote;
-				vl += f2.local - f1.local;
-			}
-			stop = true;
-			for (int i = 1; i < t; i++)
-				pthread_join(th[i], NULL);
-			printf("%5d %3d | %12.2f %12.2f | %12.2f %12.2f | %10.2f\n",
-			       n, t, (double)lr / ROUNDS, (double)ll / ROUNDS,
-			       (double)vr / ROUNDS, (double)vl / ROUNDS,
-			       t_loop / t_vec);
-			munmap(region, region_pages * psize);
-			free(iov);
-		}
+	page = psize;
+	if (!strcmp(kind, "hugetlb")) {
+		page = 2UL << 20;
+		flags |= MAP_HUGETLB;
+	}
+	region_pages = 2 * n;
+	region = mmap(NULL, region_pages * page, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (region == MAP_FAILED)
+		return -1;
+	memset(region, 1, region_pages * page);
+	if (!strcmp(kind, "vmas")) {
+		/* A VMA per 8 pages: every other block is also executable. */
+		for (size_t i = 8; i < region_pages; i += 16)
+			if (mprotect(region + i * page, 8 * page,
+				     PROT_READ | PROT_WRITE | PROT_EXEC))
+				return -1;
 	}
 	return 0;
+}
+
+/* One case, in a process of its own: prints one line, exits 0 or 1. */
+static int run_case(const char *kind, int n, int t)
+{
+	double t_loop[ROUNDS], t_vec[ROUNDS], ratio[ROUNDS];
+	double loop_time = 0, vec_time = 0, lo, hi;
+	unsigned long loop_touch = 0, vec_touch = 0, u0;
+	long loop_ipi = 0, vec_ipi = 0, i0;
+	int pidfd = syscall(SYS_pidfd_open, getpid(), 0);
+	struct iovec *iov = calloc(n, sizeof(*iov));
+	pthread_t th[MAX_T + 1];
+	bool vector = true;
+	double t0;
+
+	pin(0);
+	if (pidfd < 0 || !iov)
+		return 1;
+	if (map_region(kind, n)) {
+		printf("%-7s %4d %2d | cannot map: %s\n", kind, n, t, strerror(errno));
+		return 0;
+	}
+	for (int i = 0; i < n; i++)
+		iov[i] = (struct iovec){ region + (2 * i + 1) * page, page };
+	stop = false;
+	for (long i = 1; i <= t; i++)
+		pthread_create(&th[i], NULL, toucher, (void *)i);
+	usleep(20000);
+
+	for (int r = 0; r < ROUNDS; r++) {
+		populate(n);
+		i0 = received();
+		u0 = all_touches(t);
+		t0 = now();
+		for (int i = 0; i < n; i++) {
+			if (madvise(iov[i].iov_base, page, MADV_DONTNEED)) {
+				perror("madvise");
+				return 1;
+			}
+		}
+		t_loop[r] = now() - t0;
+		loop_touch += all_touches(t) - u0;
+		loop_ipi += received() - i0;
+		loop_time += t_loop[r];
+
+		populate(n);
+		i0 = received();
+		u0 = all_touches(t);
+		t0 = now();
+		if (vector && syscall(SYS_process_madvise, pidfd, iov, n,
+				      MADV_DONTNEED, 0) != (long)n * (long)page) {
+			/* The unpatched 6.12 takes only hints: the loop still runs. */
+			printf("%-7s %4d %2d | loop %7.1f IPIs/op; vector: %s\n", kind, n, t,
+			       (double)loop_ipi / (r + 1), strerror(errno));
+			vector = false;
+		}
+		t_vec[r] = now() - t0;
+		vec_touch += all_touches(t) - u0;
+		vec_ipi += received() - i0;
+		vec_time += t_vec[r];
+		ratio[r] = t_loop[r] / t_vec[r];
+	}
+	stop = true;
+	for (int i = 1; i <= t; i++)
+		pthread_join(th[i], NULL);
+	if (!vector)
+		return 0;
+
+	qsort(ratio, ROUNDS, sizeof(ratio[0]), cmp_double);
+	lo = ratio[ROUNDS / 10];
+	hi = ratio[ROUNDS - 1 - ROUNDS / 10];
+	printf("%-7s %4d %2d | %8.1f %9.1f | %8.1f %9.1f | %7.2f [%6.2f %7.2f] | ",
+	       kind, n, t,
+	       (double)loop_ipi / ROUNDS, median(t_loop, ROUNDS) * 1e6,
+	       (double)vec_ipi / ROUNDS, median(t_vec, ROUNDS) * 1e6,
+	       median(ratio, ROUNDS), lo, hi);
+	if (t)
+		printf("%7.2f\n", (vec_touch / vec_time) / (loop_touch / loop_time));
+	else
+		printf("%7s\n", "-");
+	return 0;
+}
+
+int main(void)
+{
+	static const struct { const char *kind; int n; } cases[] = {
+		{ "anon", 16 }, { "anon", 128 }, { "anon", 512 },
+		{ "vmas", 128 }, { "hugetlb", 4 }, { "hugetlb", 16 },
+	};
+	static const int ts[] = { 0, 1, 2, 3 };
+	int ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int failed = 0;
+
+	psize = sysconf(_SC_PAGESIZE);
+	if (received() < 0) {
+		printf("no nr_tlb_remote_flush_received in /proc/vmstat (CONFIG_DEBUG_TLBFLUSH)\n");
+		return 1;
+	}
+	printf("%-7s %4s %2s | %8s %9s | %8s %9s | %24s | %7s\n", "kind", "N", "T",
+	       "loop", "", "vector", "", "time loop/vector", "touch");
+	printf("%-7s %4s %2s | %8s %9s | %8s %9s | %7s %16s | %7s\n", "", "", "",
+	       "IPIs/op", "us/op", "IPIs/op", "us/op", "median", "[p10 p90]", "vec/loop");
+	fflush(stdout);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		for (size_t k = 0; k < sizeof(ts) / sizeof(ts[0]); k++) {
+			int status;
+			pid_t pid;
+
+			if (ts[k] > ncpu - 1 || ts[k] > MAX_T)
+				continue;
+			pid = fork();
+			if (pid < 0)
+				return 1;
+			if (!pid) {
+				int ret = run_case(cases[c].kind, cases[c].n, ts[k]);
+
+				fflush(stdout);
+				_exit(ret);
+			}
+			if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+			    WEXITSTATUS(status))
+				failed = 1;
+		}
+	}
+	return failed;
 }

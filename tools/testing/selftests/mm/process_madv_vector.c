@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
@@ -43,6 +44,9 @@
 #endif
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
+#endif
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08
 #endif
 #ifndef PKEY_DISABLE_WRITE
 #define PKEY_DISABLE_WRITE 0x2
@@ -225,6 +229,174 @@ TEST_F(self, partial_progress)
 	ASSERT_EQ('x', self->p[9 * psize]);
 	ASSERT_EQ(-1, sys_process_madvise(self->pidfd, &iov[1], 1, MADV_DONTNEED, 0));
 	ASSERT_EQ(ENOMEM, errno);
+}
+
+/* A field of /proc/self/smaps_rollup in kB, or -1. */
+static long smaps_rollup_kb(const char *key)
+{
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+	size_t klen = strlen(key);
+	char line[256];
+	long val = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':')
+			val = strtol(line + klen + 1, NULL, 10);
+	fclose(f);
+	return val;
+}
+
+/*
+ * MADV_FREE on our own mm: the data stays until reclaim, and MADV_PAGEOUT
+ * then drops exactly the freed pages (clean lazyfree pages are not
+ * swapped).  MADV_FREE skips pages in another CPU's LRU batch: one CPU.
+ */
+TEST_F(self, free_vector)
+{
+	struct iovec iov[NPAGES], all = { self->p, NPAGES * psize };
+	size_t n = odd_pages(iov, self->p, NPAGES);
+	bool dropped = false;
+
+	pin_cpu(0);
+	memset(self->p, 'x', NPAGES * psize);
+	ASSERT_EQ(n * psize, sys_process_madvise(self->pidfd, iov, n, MADV_FREE, 0));
+	ASSERT_TRUE(is_filled(self->p, NPAGES * psize, 'x'));
+	/* A transient reference can keep a page for a moment: retry, bounded. */
+	for (int try = 0; !dropped && try < 20; try++) {
+		ASSERT_EQ(NPAGES * psize,
+			  sys_process_madvise(self->pidfd, &all, 1, MADV_PAGEOUT, 0));
+		dropped = odd_zero_even(self->p, NPAGES, 'x');
+		if (!dropped)
+			usleep(100000);
+	}
+	ASSERT_TRUE(dropped);
+}
+
+/*
+ * Every advice that madvise() takes, process_madvise() takes for our own
+ * mm, with its effect: the last, MADV_DONTNEED, zeroes the range, and
+ * MADV_WIPEONFORK gives a child zeroes.
+ */
+TEST_F(self, every_advice)
+{
+	static const int advice[] = {
+		MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED,
+		MADV_DONTFORK, MADV_DOFORK, MADV_DONTDUMP, MADV_DODUMP,
+		MADV_WIPEONFORK, MADV_KEEPONFORK, MADV_COLD, MADV_PAGEOUT,
+		MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_FREE,
+		MADV_DONTNEED_LOCKED, MADV_MERGEABLE, MADV_UNMERGEABLE,
+		MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_DONTNEED,
+	};
+	struct iovec iov = { self->p, NPAGES * psize };
+	int status;
+	pid_t pid;
+
+	for (size_t i = 0; i < ARRAY_SIZE(advice); i++) {
+		errno = 0;
+		EXPECT_EQ(NPAGES * psize,
+			  sys_process_madvise(self->pidfd, &iov, 1, advice[i], 0))
+			TH_LOG("advice %d: %s", advice[i], strerror(errno));
+	}
+	ASSERT_TRUE(is_filled(self->p, NPAGES * psize, 0));
+
+	memset(self->p, 'y', NPAGES * psize);
+	ASSERT_EQ(NPAGES * psize,
+		  sys_process_madvise(self->pidfd, &iov, 1, MADV_WIPEONFORK, 0));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(is_filled(self->p, NPAGES * psize, 0) ? 0 : 1);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
+/*
+ * Ranges that cover parts of a THP: the PMD is split, and only the advised
+ * 4 KiB pages are zapped.
+ */
+TEST_F(self, thp_partial)
+{
+	const size_t thp = 2UL << 20;
+	struct iovec iov[4];
+	char *raw, *p;
+
+	raw = mmap(NULL, 2 * thp, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	p = (char *)(((uintptr_t)raw + thp - 1) & ~(thp - 1));
+	if (madvise(p, thp, MADV_HUGEPAGE))
+		SKIP(goto out, "MADV_HUGEPAGE: %s (CONFIG_TRANSPARENT_HUGEPAGE)", strerror(errno));
+	memset(p, 'h', thp);
+	if (smaps_rollup_kb("AnonHugePages") < 2048)
+		SKIP(goto out, "no THP was allocated");
+
+	iov[0] = (struct iovec){ p, psize };
+	iov[1] = (struct iovec){ p + 5 * psize, 3 * psize };
+	iov[2] = (struct iovec){ p + 100 * psize, psize };
+	iov[3] = (struct iovec){ p + thp - psize, psize };
+	ASSERT_EQ(6 * psize, sys_process_madvise(self->pidfd, iov, 4, MADV_DONTNEED, 0));
+	for (size_t i = 0; i < thp / psize; i++) {
+		bool zapped = i == 0 || (i >= 5 && i < 8) || i == 100 || i == thp / psize - 1;
+
+		ASSERT_TRUE(is_filled(p + i * psize, psize, zapped ? 0 : 'h'))
+			TH_LOG("page %zu", i);
+	}
+out:
+	munmap(raw, 2 * thp);
+}
+
+/* Droppable memory is zapped in a vector like any private memory. */
+TEST_F(self, droppable)
+{
+	struct iovec iov[NPAGES];
+	size_t n;
+	char *d;
+
+	d = mmap(NULL, NPAGES * psize, PROT_READ | PROT_WRITE,
+		 MAP_ANONYMOUS | MAP_DROPPABLE, -1, 0);
+	if (d == MAP_FAILED)
+		SKIP(return, "MAP_DROPPABLE: %s", strerror(errno));
+	memset(d, 'd', NPAGES * psize);
+	n = odd_pages(iov, d, NPAGES);
+	ASSERT_EQ(n * psize, sys_process_madvise(self->pidfd, iov, n, MADV_DONTNEED, 0));
+	ASSERT_TRUE(odd_zero_even(d, NPAGES, 'd'));
+	munmap(d, NPAGES * psize);
+}
+
+/* Each bad argument has its errno, and the memory is left as it was. */
+TEST_F(self, errnos)
+{
+	struct iovec iov = { self->p, psize };
+	struct iovec misaligned = { self->p + 1, psize };
+	struct iovec *many;
+	int devnull;
+
+	ASSERT_EQ(-1, sys_process_madvise(self->pidfd, &iov, 1, MADV_DONTNEED, 1));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, sys_process_madvise(self->pidfd, &iov, 1, 5, 0));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, sys_process_madvise(self->pidfd, &iov, 1, -1, 0));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, sys_process_madvise(self->pidfd, &misaligned, 1, MADV_DONTNEED, 0));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, sys_process_madvise(self->pidfd, (void *)8, 1, MADV_DONTNEED, 0));
+	ASSERT_EQ(EFAULT, errno);
+	many = calloc(IOV_MAX + 1, sizeof(*many));
+	ASSERT_NE(NULL, many);
+	ASSERT_EQ(-1, sys_process_madvise(self->pidfd, many, IOV_MAX + 1, MADV_DONTNEED, 0));
+	ASSERT_EQ(EINVAL, errno);
+	free(many);
+	devnull = open("/dev/null", O_RDONLY);
+	ASSERT_GE(devnull, 0);
+	ASSERT_EQ(-1, sys_process_madvise(devnull, &iov, 1, MADV_DONTNEED, 0));
+	ASSERT_EQ(EBADF, errno);
+	close(devnull);
+	ASSERT_EQ(-1, sys_process_madvise(-1, &iov, 1, MADV_DONTNEED, 0));
+	ASSERT_EQ(EBADF, errno);
+	ASSERT_TRUE(is_filled(self->p, NPAGES * psize, 'x'));
 }
 
 /*
@@ -428,6 +600,107 @@ TEST(remote_never)
 	munmap(p, NPAGES * psize);
 }
 
+/*
+ * The target of remote_uffd_remove: it registers its pages with its own
+ * userfaultfd for UFFD_EVENT_REMOVE and, when the parent says so, reads one
+ * REMOVE event per odd page.  Once the call has returned, and with the
+ * registration gone, the odd pages must read as zero and the even ones as
+ * before.
+ */
+static int child_uffd_remove(char *p, int rd, int wr)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_EVENT_REMOVE };
+	struct uffdio_register reg = {
+		.range = { (unsigned long)p, NPAGES * psize },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	struct pollfd pfd = { .events = POLLIN };
+	struct uffd_msg msg;
+	char c = 0;
+
+	memset(p, 'c', NPAGES * psize);
+	pfd.fd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (pfd.fd < 0 || ioctl(pfd.fd, UFFDIO_API, &api) ||
+	    ioctl(pfd.fd, UFFDIO_REGISTER, &reg))
+		return 10;
+	if (write(wr, &c, 1) != 1 || read(rd, &c, 1) != 1)
+		return 11;
+	for (size_t i = 1; i < NPAGES; i += 2) {
+		if (poll(&pfd, 1, 30000) != 1 || read(pfd.fd, &msg, sizeof(msg)) != sizeof(msg))
+			return 12;
+		if (msg.event != UFFD_EVENT_REMOVE ||
+		    msg.arg.remove.start != (unsigned long)(p + i * psize) ||
+		    msg.arg.remove.end != (unsigned long)(p + (i + 1) * psize))
+			return 20 + i;
+	}
+	/* Each range is zapped after its event is read: wait for the call. */
+	if (read(rd, &c, 1) != 1)
+		return 13;
+	if (ioctl(pfd.fd, UFFDIO_UNREGISTER, &reg.range))
+		return 14;
+	return odd_zero_even(p, NPAGES, 'c') ? 0 : 15;
+}
+
+struct remote_call {
+	int pidfd;
+	struct iovec *iov;
+	size_t n;
+	ssize_t ret;
+	int err;
+	bool done;
+};
+
+static void *remote_dontneed_call(void *arg)
+{
+	struct remote_call *rc = arg;
+
+	rc->ret = sys_process_madvise(rc->pidfd, rc->iov, rc->n, MADV_DONTNEED, 0);
+	rc->err = errno;
+	__atomic_store_n(&rc->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * A remote MADV_DONTNEED of ranges that the target registered for
+ * UFFD_EVENT_REMOVE delivers the event to the target's monitor for each
+ * range and waits until the monitor has read it, as the target's own
+ * madvise() would: the call cannot return while the events are unread, and
+ * returns the whole length once they are read.
+ */
+TEST(remote_uffd_remove)
+{
+	struct iovec iov[NPAGES];
+	struct remote_call rc;
+	struct target t;
+	char *p = map_filled(NPAGES, 'p');
+	pthread_t thread;
+	char c = 0;
+
+	if (remote_discard < 0)
+		SKIP(return, NO_CONFIG);
+	ASSERT_NE(MAP_FAILED, p);
+	if (!remote_discard) {
+		/* Refused before any event: the target's data stays. */
+		ASSERT_EQ(0, start_target(&t, p, child_expect_all_c, NULL));
+		ASSERT_EQ(-1, sys_process_madvise(t.pidfd, iov, odd_pages(iov, p, NPAGES),
+						  MADV_DONTNEED, 0));
+		ASSERT_EQ(EINVAL, errno);
+		ASSERT_EQ(0, finish_target(&t));
+		return;
+	}
+	ASSERT_EQ(0, start_target(&t, p, child_uffd_remove, NULL));
+	rc = (struct remote_call){ t.pidfd, iov, odd_pages(iov, p, NPAGES), -1, 0, false };
+	ASSERT_EQ(0, pthread_create(&thread, NULL, remote_dontneed_call, &rc));
+	usleep(300000);
+	ASSERT_FALSE(__atomic_load_n(&rc.done, __ATOMIC_ACQUIRE))
+		TH_LOG("the call returned before the monitor read its events");
+	ASSERT_EQ(1, write(t.go[1], &c, 1));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(rc.n * psize, rc.ret) TH_LOG("%s", strerror(rc.err));
+	ASSERT_EQ(0, finish_target(&t));
+	munmap(p, NPAGES * psize);
+}
+
 #define TARGET_UID 2000
 #define CALLER_UID 3000
 
@@ -547,6 +820,94 @@ TEST(remote_permissions)
 	/* Whatever was refused, the target's data is intact. */
 	ASSERT_EQ(0, finish_target(&t));
 	munmap(p, NPAGES * psize);
+}
+
+/*
+ * The target is killed while remote calls run on it.  A call that got the
+ * target's mm keeps it until it returns, and advises all of it; a call that
+ * starts after the exit gets ESRCH.  Nothing else is a correct answer, and
+ * the kernel must not complain (the debug kernel runs this under KASAN and
+ * lockdep).
+ */
+#define EXIT_PAGES 4096
+#define EXIT_RANGES 1024
+
+struct exit_calls {
+	int pidfd;
+	struct iovec *iov;
+	int calls, bad;
+	bool started;
+};
+
+static void *call_until_gone(void *arg)
+{
+	struct exit_calls *e = arg;
+	const ssize_t all = EXIT_RANGES * psize;
+
+	for (int i = 0; i < 1000; i++) {
+		ssize_t ret = sys_process_madvise(e->pidfd, e->iov, EXIT_RANGES,
+						  MADV_DONTNEED, 0);
+
+		__atomic_store_n(&e->started, true, __ATOMIC_RELEASE);
+		e->calls++;
+		if (ret == -1 && errno == ESRCH)
+			break;
+		if (ret != all)
+			e->bad++;
+	}
+	return NULL;
+}
+
+static int child_sleep(char *p, int rd, int wr)
+{
+	char c = 0;
+
+	memset(p, 'c', EXIT_PAGES * psize);
+	if (write(wr, &c, 1) != 1)
+		return 10;
+	for (;;)
+		pause();
+}
+
+TEST(remote_exits_mid_call)
+{
+	struct iovec *iov = calloc(EXIT_RANGES, sizeof(*iov));
+	char *p = mmap(NULL, EXIT_PAGES * psize, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct exit_calls e = { .iov = iov };
+	pthread_t thread;
+	struct target t;
+	int status;
+
+	if (remote_discard < 0)
+		SKIP(return, NO_CONFIG);
+	ASSERT_NE(NULL, iov);
+	ASSERT_NE(MAP_FAILED, p);
+	for (int i = 0; i < EXIT_RANGES; i++)
+		iov[i] = (struct iovec){ p + (size_t)i * (EXIT_PAGES / EXIT_RANGES) * psize, psize };
+	ASSERT_EQ(0, start_target(&t, p, child_sleep, NULL));
+	if (!remote_discard) {
+		ASSERT_EQ(-1, sys_process_madvise(t.pidfd, iov, EXIT_RANGES, MADV_DONTNEED, 0));
+		ASSERT_EQ(EINVAL, errno);
+	} else {
+		e.pidfd = t.pidfd;
+		ASSERT_EQ(0, pthread_create(&thread, NULL, call_until_gone, &e));
+		while (!__atomic_load_n(&e.started, __ATOMIC_ACQUIRE))
+			usleep(1000);
+		ASSERT_EQ(0, kill(t.pid, SIGKILL));
+		ASSERT_EQ(0, pthread_join(thread, NULL));
+		TH_LOG("%d calls before ESRCH", e.calls);
+		ASSERT_EQ(0, e.bad);
+		ASSERT_LT(e.calls, 1000) TH_LOG("the calls never saw the exit");
+	}
+	kill(t.pid, SIGKILL);
+	ASSERT_EQ(t.pid, waitpid(t.pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status));
+	close(t.pidfd);
+	close(t.go[1]);
+	close(t.done[0]);
+	munmap(p, EXIT_PAGES * psize);
+	free(iov);
 }
 
 /* A target that has exited but is not reaped has no mm: ESRCH. */
