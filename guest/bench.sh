@@ -9,9 +9,10 @@ echo "=== mmrust bench: $(uname -r), $(nproc) vCPUs ==="
 if ! has madvise; then
 	echo "process_madvise(): the vectored pass is not in this base's series yet"
 elif [ "$which" = all ] || [ "$which" = madv ]; then
-	echo "process_madvise(MADV_DONTNEED) vector vs a loop of madvise() calls;"
-	echo "TLB flushes per operation (one operation zaps all N ranges), from"
-	echo "/proc/vmstat (CONFIG_DEBUG_TLBFLUSH):"
+	echo "process_madvise(MADV_DONTNEED) vector vs a loop of madvise() calls, T"
+	echo "toucher threads reading the memory on other vCPUs; flush IPIs received"
+	echo "by other CPUs per operation (one operation zaps all N ranges), median"
+	echo "times of 32 rounds, and the touchers' read throughput, vector/loop:"
 	/tests/madv_bench
 fi
 if ! has refpage; then

@@ -53,9 +53,10 @@ static void madvise_table_matches_c(struct kunit *test)
 		accepted += check_value(test, v);
 	for (v = 0; v < ARRAY_SIZE(edges); v++)
 		accepted += check_value(test, edges[v]);
-	/* MADV_NORMAL..MADV_GUARD_REMOVE: at least the 20 of every config. */
-	KUNIT_EXPECT_GE(test, accepted, 20);
-	KUNIT_EXPECT_LE(test, accepted, 27);
+	/* The 20 of every config, and those of KSM, THP and memory failure. */
+	KUNIT_EXPECT_EQ(test, accepted, 20 + (IS_ENABLED(CONFIG_KSM) ? 2 : 0) +
+			(IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) ? 3 : 0) +
+			(IS_ENABLED(CONFIG_MEMORY_FAILURE) ? 2 : 0));
 }
 
 static void madvise_table_remote_discards(struct kunit *test)

@@ -63,8 +63,9 @@ static void madvise_table_matches_c(struct kunit *test)
 	for (v = 0; v < ARRAY_SIZE(edges); v++)
 		accepted += check_value(test, edges[v]);
 	/* The 18 of every config, and those of KSM, THP and memory failure. */
-	KUNIT_EXPECT_GE(test, accepted, 18);
-	KUNIT_EXPECT_LE(test, accepted, 25);
+	KUNIT_EXPECT_EQ(test, accepted, 18 + (IS_ENABLED(CONFIG_KSM) ? 2 : 0) +
+			(IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) ? 3 : 0) +
+			(IS_ENABLED(CONFIG_MEMORY_FAILURE) ? 2 : 0));
 }
 
 static void madvise_table_remote_discards(struct kunit *test)

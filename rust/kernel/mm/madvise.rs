@@ -279,7 +279,7 @@ impl Advice {
 ///
 /// # Safety
 ///
-/// `advice` must be valid for writing a `struct madvise_advice`.
+/// `advice` must be valid for writing a `struct madvise_advice`, and aligned for it.
 #[export]
 unsafe extern "C" fn madvise_advice_lookup(
     behavior: c_int,
@@ -287,7 +287,7 @@ unsafe extern "C" fn madvise_advice_lookup(
 ) -> bool {
     match Advice::try_from(behavior) {
         Ok(a) => {
-            // SAFETY: the caller guarantees that `advice` is valid for writes.
+            // SAFETY: the caller guarantees that `advice` is valid and aligned for writes.
             unsafe { advice.write(a.to_c()) };
             true
         }

@@ -56,7 +56,10 @@
 //!     };
 //!     assert_eq!(a.remote(), remote);
 //!
-//!     let discards = matches!(a, Free | DontNeed | DontNeedLocked | Remove | DontFork | WipeOnFork);
+//!     let discards = matches!(
+//!         a,
+//!         Free | DontNeed | DontNeedLocked | Remove | DontFork | WipeOnFork
+//!     );
 //!     assert_eq!(a.discards(), discards);
 //!
 //!     let lock = match a {
@@ -69,12 +72,12 @@
 //!
 //!     assert_eq!(a.tlb_batch(), matches!(a, DontNeed | DontNeedLocked | Free));
 //!
-//!     let drop = match a {
+//!     let lock_drop = match a {
 //!         WillNeed | Remove | PopulateRead | PopulateWrite | Collapse => LockDrop::Unflushed,
 //!         DontNeed | DontNeedLocked | Free => LockDrop::AfterFlush,
 //!         _ => LockDrop::Never,
 //!     };
-//!     assert_eq!(a.lock_drop(), drop);
+//!     assert_eq!(a.lock_drop(), lock_drop);
 //!
 //!     // A batching advice never drops the lock with the gather unflushed.
 //!     if a.tlb_batch() {
@@ -336,7 +339,7 @@ const _: [LookupFn; 2] = [bindings::madvise_advice_lookup, madvise_advice_lookup
 ///
 /// # Safety
 ///
-/// `advice` must be valid for writing a `struct madvise_advice`.
+/// `advice` must be valid for writing a `struct madvise_advice`, and aligned for it.
 #[no_mangle]
 unsafe extern "C" fn madvise_advice_lookup(
     behavior: c_int,
@@ -344,7 +347,7 @@ unsafe extern "C" fn madvise_advice_lookup(
 ) -> bool {
     match Advice::try_from(behavior) {
         Ok(a) => {
-            // SAFETY: the caller guarantees that `advice` is valid for writes.
+            // SAFETY: the caller guarantees that `advice` is valid and aligned for writes.
             unsafe { advice.write(a.to_c()) };
             true
         }

@@ -259,7 +259,9 @@ TEST_F(self, free_vector)
 	size_t n = odd_pages(iov, self->p, NPAGES);
 	bool dropped = false;
 
+	/* Fault the pages in afresh on the CPU that advises them. */
 	pin_cpu(0);
+	ASSERT_EQ(0, madvise(self->p, NPAGES * psize, MADV_DONTNEED));
 	memset(self->p, 'x', NPAGES * psize);
 	ASSERT_EQ(n * psize, sys_process_madvise(self->pidfd, iov, n, MADV_FREE, 0));
 	ASSERT_TRUE(is_filled(self->p, NPAGES * psize, 'x'));
@@ -1131,7 +1133,6 @@ TEST(hugetlb_tlb_flushes)
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 	if (p == MAP_FAILED)
 		SKIP(return, "no 6 free hugetlb pages");
-	memset(p, 'h', 6 * hsize);
 	pin_cpu(0);
 	pidfd = pidfd_open(getpid());
 	ASSERT_GE(pidfd, 0);
@@ -1144,14 +1145,24 @@ TEST(hugetlb_tlb_flushes)
 
 	for (int i = 0; i < 4; i++)
 		iov[i] = (struct iovec){ p + (2 + i) * hsize, hsize };
-	all_before = vmstat(LOCAL_ALL);
-	before = vmstat(RECEIVED);
-	ASSERT_EQ(0, madvise(p, 2 * hsize, MADV_DONTNEED));
-	one = vmstat(RECEIVED) - before;
-	before = vmstat(RECEIVED);
-	ASSERT_EQ(4 * hsize, sys_process_madvise(pidfd, iov, 4, MADV_DONTNEED, 0));
-	four = vmstat(RECEIVED) - before;
-	all = vmstat(LOCAL_ALL) - all_before;
+	/*
+	 * The counters are system-wide: a full flush elsewhere (an exit, a
+	 * vmalloc purge) or a reader that blocks on the hugetlb lock and goes
+	 * idle can spoil one try.  Three tries; a nested gather spoils all.
+	 */
+	for (int try = 0; try < 3; try++) {
+		memset(p, 'h', 6 * hsize);
+		all_before = vmstat(LOCAL_ALL);
+		before = vmstat(RECEIVED);
+		ASSERT_EQ(0, madvise(p, 2 * hsize, MADV_DONTNEED));
+		one = vmstat(RECEIVED) - before;
+		before = vmstat(RECEIVED);
+		ASSERT_EQ(4 * hsize, sys_process_madvise(pidfd, iov, 4, MADV_DONTNEED, 0));
+		four = vmstat(RECEIVED) - before;
+		all = vmstat(LOCAL_ALL) - all_before;
+		if (!all && one <= 3 && four >= 2 && four <= 7)
+			break;
+	}
 	__atomic_store_n(&t.stop, true, __ATOMIC_RELAXED);
 	pthread_join(thread, NULL);
 
