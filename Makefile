@@ -10,6 +10,7 @@
 #   make shell    boot the guest to an interactive shell
 #   make bench    run the benchmarks in the guest (multi-threaded TCG);
 #                 BENCH=madv or BENCH=refpage runs only one
+#   make bench-base  the madvise benchmark on the unpatched base kernel
 #   make tree     (re)generate build/$(BASE)/linux: base + one commit per patch
 #   make export   write the commits made in build/$(BASE)/linux back to the repo
 #   make series   the series as it would be mailed, checked (build/$(BASE)/series)
@@ -41,12 +42,12 @@ endif
 GUEST_BIN := droppable_demo refpage_demo madv_demo madv_bench refpage_bench runone
 
 .PHONY: all deps tree export config build kernel selftests guest-bin initramfs \
-	run check shell bench series clean help inventory mutants
+	run check shell bench bench-base series clean help inventory mutants
 
 all: run
 
 help:
-	@sed -n '3,25p' Makefile
+	@sed -n '3,23p' Makefile
 
 deps:
 	@scripts/deps.sh
@@ -93,6 +94,10 @@ run: build initramfs
 bench: build initramfs
 	@BASE=$(BASE) RUN_DIR=$(RUN_DIR) TIMEOUT=1800 TCG_THREAD=multi APPEND="$(strip $(RUN_APPEND) mmrust.bench=$(or $(BENCH),all))" scripts/qemu.sh bench
 	@sed -n '/=== mmrust bench/,/=== end of bench/p' $(RUN_DIR)/console.log | tr -d '\r'
+
+# The madvise benchmark on the unpatched base, for README.md's table.
+bench-base: tree initramfs
+	@BASE=$(BASE) scripts/bench-base.sh
 
 shell: build initramfs
 	@BASE=$(BASE) APPEND="$(strip $(APPEND) $(RUN_APPEND))" scripts/qemu.sh shell

@@ -41,7 +41,8 @@ case $BASE in
 esac
 export BASE
 BASE_BUILD=$BUILD/$BASE
-KSRC=$BASE_BUILD/linux		# generated git tree: base + one commit per patch
+KSRC=$BASE_BUILD/${KSRC_NAME:-linux}	# generated git tree: base + one commit per patch
+# (KSRC_NAME=linux-base: the unpatched worktree of scripts/bench-base.sh)
 KOBJ=$BASE_BUILD/${KOBJ_NAME:-obj}	# out-of-tree kernel objects
 GEN_REF=refs/project/generated	# what the repo last generated or exported
 # Fixed identity and dates so that the generated commits are reproducible.
