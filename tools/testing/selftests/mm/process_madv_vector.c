@@ -78,7 +78,7 @@ static int probe_remote_discard(void)
 }
 
 /* A counter of /proc/vmstat, or -1 if this kernel has none of that name. */
-static long vmstat(const char *key)
+static long vmstat_value(const char *key)
 {
 	FILE *f = fopen("/proc/vmstat", "r");
 	long val = -1, v;
@@ -886,7 +886,8 @@ TEST(remote_exits_mid_call)
 	ASSERT_NE(NULL, iov);
 	ASSERT_NE(MAP_FAILED, p);
 	for (int i = 0; i < EXIT_RANGES; i++)
-		iov[i] = (struct iovec){ p + (size_t)i * (EXIT_PAGES / EXIT_RANGES) * psize, psize };
+		iov[i] = (struct iovec){ p + (size_t)i * (EXIT_PAGES / EXIT_RANGES) * psize,
+					 psize };
 	ASSERT_EQ(0, start_target(&t, p, child_sleep, NULL));
 	if (!remote_discard) {
 		ASSERT_EQ(-1, sys_process_madvise(t.pidfd, iov, EXIT_RANGES, MADV_DONTNEED, 0));
@@ -1050,7 +1051,7 @@ TEST(vector_tlb_flushes)
 	size_t n;
 	char *p;
 
-	if (vmstat(RECEIVED) < 0)
+	if (vmstat_value(RECEIVED) < 0)
 		SKIP(return, "no " RECEIVED " in /proc/vmstat (CONFIG_DEBUG_TLBFLUSH)");
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP(return, "needs two CPUs");
@@ -1066,16 +1067,16 @@ TEST(vector_tlb_flushes)
 	ASSERT_TRUE(__atomic_load_n(&t.running, __ATOMIC_ACQUIRE));
 	n = odd_pages(iov, p, npages);
 
-	before = vmstat(RECEIVED);
+	before = vmstat_value(RECEIVED);
 	ASSERT_EQ(n * psize, sys_process_madvise(pidfd, iov, n, MADV_DONTNEED, 0));
-	vector = vmstat(RECEIVED) - before;
+	vector = vmstat_value(RECEIVED) - before;
 	ASSERT_TRUE(odd_zero_even(p, npages, 'x'));
 
 	memset(p, 'x', npages * psize);
-	before = vmstat(RECEIVED);
+	before = vmstat_value(RECEIVED);
 	for (size_t i = 0; i < n; i++)
 		ASSERT_EQ(0, madvise(iov[i].iov_base, iov[i].iov_len, MADV_DONTNEED));
-	loop = vmstat(RECEIVED) - before;
+	loop = vmstat_value(RECEIVED) - before;
 
 	__atomic_store_n(&t.stop, true, __ATOMIC_RELAXED);
 	pthread_join(thread, NULL);
@@ -1123,7 +1124,7 @@ TEST(hugetlb_tlb_flushes)
 	int pidfd;
 	char *p;
 
-	if (vmstat(RECEIVED) < 0)
+	if (vmstat_value(RECEIVED) < 0)
 		SKIP(return, "no " RECEIVED " in /proc/vmstat (CONFIG_DEBUG_TLBFLUSH)");
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP(return, "needs two CPUs");
@@ -1152,14 +1153,14 @@ TEST(hugetlb_tlb_flushes)
 	 */
 	for (int try = 0; try < 3; try++) {
 		memset(p, 'h', 6 * hsize);
-		all_before = vmstat(LOCAL_ALL);
-		before = vmstat(RECEIVED);
+		all_before = vmstat_value(LOCAL_ALL);
+		before = vmstat_value(RECEIVED);
 		ASSERT_EQ(0, madvise(p, 2 * hsize, MADV_DONTNEED));
-		one = vmstat(RECEIVED) - before;
-		before = vmstat(RECEIVED);
+		one = vmstat_value(RECEIVED) - before;
+		before = vmstat_value(RECEIVED);
 		ASSERT_EQ(4 * hsize, sys_process_madvise(pidfd, iov, 4, MADV_DONTNEED, 0));
-		four = vmstat(RECEIVED) - before;
-		all = vmstat(LOCAL_ALL) - all_before;
+		four = vmstat_value(RECEIVED) - before;
+		all = vmstat_value(LOCAL_ALL) - all_before;
 		if (!all && one <= 3 && four >= 2 && four <= 7)
 			break;
 	}
