@@ -49,11 +49,8 @@
 //!     // Each advice comes from its own value, and from no other.
 //!     assert_eq!(Advice::try_from(a as i32).ok(), Some(a));
 //!
-//!     let remote = match a {
-//!         Cold | PageOut | WillNeed | Collapse => true,
-//!         DontNeed | Free => cfg!(CONFIG_PROCESS_MADVISE_DISCARD),
-//!         _ => false,
-//!     };
+//!     let remote = matches!(a, Cold | PageOut | WillNeed | Collapse)
+//!         || (matches!(a, DontNeed | Free) && cfg!(CONFIG_PROCESS_MADVISE_DISCARD));
 //!     assert_eq!(a.remote(), remote);
 //!
 //!     let discards = matches!(
