@@ -42,7 +42,7 @@
  * read the pattern (or zero for anon) and a warning follows if not.
  *
  * Exit status: 0 whatever the numbers; 1 if the kernel has no
- * refpage_create() (ENOSYS, or another call under number 463) or a
+ * refpage_create() (ENOSYS, or another call under its number) or a
  * descriptor or mapping cannot be made; 2 on a bad option.
  */
 #define _GNU_SOURCE
@@ -60,7 +60,7 @@
 #include <unistd.h>
 
 #ifndef __NR_refpage_create
-#define __NR_refpage_create 463
+#define __NR_refpage_create 473
 #endif
 
 #define PATTERN_BYTE	0xaa
@@ -289,8 +289,7 @@ static void no_refpage(int err)
 		"refpage_create(2) is not available in this kernel: syscall %d failed with %s (%s).\n",
 		__NR_refpage_create, strerrorname_np(err), strerror(err));
 	fprintf(stderr,
-		"Run this benchmark in a guest booted with the refpage series (Linux 6.13 and\n"
-		"later give number %d to setxattrat(2)).\n", __NR_refpage_create);
+		"Run this benchmark in a guest booted with the refpage series.\n");
 	exit(1);
 }
 
@@ -320,8 +319,7 @@ static void open_refpages(void)
 	/*
 	 * With valid arguments refpage_create() fails only for lack of memory
 	 * or descriptors. Any other error means that the kernel has no such
-	 * call: ENOSYS, or from Linux 6.13 on an error of setxattrat(2), to
-	 * which mainline gave the same number.
+	 * call: ENOSYS, or an error of another call under the same number.
 	 */
 	fd = refpage_create(&byte, 1, 0);
 	if (fd < 0 && errno != ENOMEM && errno != EMFILE && errno != ENFILE)

@@ -18,7 +18,7 @@
 #include <sys/syscall.h>
 
 #ifndef __NR_refpage_create
-#define __NR_refpage_create 463
+#define __NR_refpage_create 473
 #endif
 #ifndef MAP_DROPPABLE
 #define MAP_DROPPABLE 0x08
