@@ -1,11 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * refpage_create(): the system call entry.  The descriptor and its file
- * operations are Rust (rust/kernel/refpage.rs); see
- * Documentation/mm/refpage.rst.
+ * refpage_create(): the system call entry and the file operations table.
+ * The descriptor and the operations themselves are Rust
+ * (rust/kernel/refpage.rs); see Documentation/mm/refpage.rst.
  */
+#include <linux/cacheflush.h>
 #include <linux/refpage.h>
 #include <linux/syscalls.h>
+
+/* C owns the table, so that file_is_refpage() is one inline comparison. */
+const struct file_operations refpage_fops = {
+	.mmap		= refpage_mmap,
+	.release	= refpage_release,
+	.show_fdinfo	= refpage_show_fdinfo,
+};
+
+/*
+ * The reference page is written through the kernel's mapping once, and
+ * then mapped to user space only with special PTEs, for which some
+ * architectures (arm64) skip the I-cache maintenance that set_pte_at()
+ * does for normal pages.  Do it here, so that a PROT_EXEC mapping runs
+ * the pattern that it reads.  Private copies are normal pages and need
+ * nothing extra.  The page was filled by Rust, which KMSAN does not
+ * instrument: mark it initialised too.  It is never highmem.
+ */
+void refpage_sync_page(struct page *page)
+{
+	unsigned long addr = (unsigned long)page_address(page);
+
+	kmsan_unpoison_memory(page_address(page), PAGE_SIZE);
+	flush_dcache_page(page);
+	flush_icache_range(addr, addr + PAGE_SIZE);
+}
 
 SYSCALL_DEFINE3(refpage_create, const void __user *, content,
 		unsigned int, size, unsigned long, flags)

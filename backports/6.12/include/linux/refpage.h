@@ -2,15 +2,18 @@
 /*
  * Reference pages: private mappings that read as a repeating pattern.
  *
- * The file object behind refpage_create() and its file operations are
- * written in Rust (rust/kernel/refpage.rs).  This header is what core mm
- * asks of them: whether a mapping or a PFN is a reference one, and how to
- * fill a private copy.  See Documentation/mm/refpage.rst.
+ * The descriptor behind refpage_create() and its file operations are
+ * written in Rust (rust/kernel/refpage.rs); mm/refpage.c holds the
+ * system call and the file_operations table that points at them.  This
+ * header is what core mm asks of them: whether a mapping or a PFN is a
+ * reference one, and how to fill a private copy.  See
+ * Documentation/mm/refpage.rst.
  */
 #ifndef _LINUX_REFPAGE_H
 #define _LINUX_REFPAGE_H
 
 #include <linux/fs.h>
+#include <linux/kmsan-checks.h>
 #include <linux/mm.h>
 
 #ifdef CONFIG_REFPAGE
@@ -21,6 +24,12 @@ struct page *refpage_file_page(const struct file *file);
 void refpage_file_fill(const struct file *file, struct page *page);
 long refpage_create_fd(const void __user *content, unsigned int size,
 		       unsigned long flags);
+int refpage_mmap(struct file *file, struct vm_area_struct *vma);
+int refpage_release(struct inode *inode, struct file *file);
+void refpage_show_fdinfo(struct seq_file *m, struct file *file);
+
+/* Implemented in C, for Rust: cache maintenance of a new reference page. */
+void refpage_sync_page(struct page *page);
 
 /**
  * file_is_refpage - Is this a refpage_create() file?
@@ -68,9 +77,6 @@ static inline unsigned long refpage_vma_pfn(const struct vm_area_struct *vma)
  * @vma: the VMA, kept alive by the caller.
  * @pfn: the PFN of a present PTE in @vma.
  *
- * Like the zero page, the reference page is mapped with special PTEs and
- * has no struct page that the mapping references or maps.
- *
  * Returns: true if @pfn is @vma's reference page.
  */
 static inline bool is_refpage_pfn(const struct vm_area_struct *vma,
@@ -83,12 +89,16 @@ static inline bool is_refpage_pfn(const struct vm_area_struct *vma,
  * refpage_fill_folio - Fill a new private page of a refpage mapping.
  * @vma: the refpage VMA, kept alive by the caller.
  * @folio: a small folio just allocated for a fault in @vma, not yet mapped.
+ *
+ * The fill is Rust, which KMSAN does not instrument: mark the page
+ * initialised here, or every reader of the copy would be reported.
  */
 static inline void refpage_fill_folio(const struct vm_area_struct *vma,
 				      struct folio *folio)
 {
 	VM_WARN_ON_ONCE(folio_test_large(folio));
 	refpage_file_fill(vma->vm_file, &folio->page);
+	kmsan_unpoison_memory(folio_address(folio), PAGE_SIZE);
 }
 #else /* !CONFIG_REFPAGE */
 static inline bool file_is_refpage(const struct file *file)
@@ -117,5 +127,26 @@ static inline void refpage_fill_folio(const struct vm_area_struct *vma,
 {
 }
 #endif /* CONFIG_REFPAGE */
+
+/**
+ * is_vma_fill_pfn - Is this PFN the page that untouched memory of @vma reads?
+ * @vma: the VMA, kept alive by the caller.
+ * @pfn: the PFN of a present PTE in @vma.
+ *
+ * Untouched anonymous memory reads as the shared zero page, and untouched
+ * memory of a refpage mapping as its reference page.  Both are mapped with
+ * special PTEs that hold no reference or mapcount, both are read-only,
+ * and a write makes a private copy.  A site that treats the small zero
+ * page specially in an anonymous VMA should use this instead of
+ * is_zero_pfn().  (The huge zero folio has no counterpart: refpage
+ * mappings never get huge pages.)
+ *
+ * Returns: true for the zero page, or for @vma's reference page.
+ */
+static inline bool is_vma_fill_pfn(const struct vm_area_struct *vma,
+				   unsigned long pfn)
+{
+	return is_zero_pfn(pfn) || is_refpage_pfn(vma, pfn);
+}
 
 #endif /* _LINUX_REFPAGE_H */

@@ -19,6 +19,12 @@
 //! `mmap` validation, `release` and `show_fdinfo`.  The page-table side is C
 //! (`mm/memory.c`, `mm/gup.c`); it recognises a reference mapping with
 //! `vma_is_refpage()` and asks this module for the page and for the fill.
+//! `mm/refpage.c` holds the system call and the `file_operations` table,
+//! which points at the functions exported here.
+//!
+//! Each descriptor has an inode of its own, so that the mappings of one
+//! descriptor sit in their own `i_mmap` tree, under their own lock, and not
+//! in the tree of the anon inode that every other anon-inode file shares.
 //!
 //! Lifetime: the file's `private_data` owns a [`RefPage`] until `release`.
 //! Every mapping holds a reference on the file through `vm_file`, so the
@@ -30,11 +36,12 @@
 
 use crate::{
     bindings, c_str,
-    page::{Page, PAGE_SIZE},
+    error::from_err_ptr,
+    page::{BorrowedPage, Page, PAGE_SIZE},
     prelude::*,
     uaccess::{UserPtr, UserSlice},
 };
-use core::{mem::MaybeUninit, ptr};
+use core::ptr::{self, NonNull};
 
 /// Checks the `size` and `flags` arguments of `refpage_create(2)`.
 ///
@@ -66,8 +73,8 @@ pub fn check_args(size: u32, flags: ffi::c_ulong) -> Result<usize> {
 
 /// Repeats `pattern` across `dst`.
 ///
-/// `pattern` must be non-empty; a partial copy ends `dst` when its length is
-/// not a multiple of the pattern's.
+/// A partial copy ends `dst` when its length is not a multiple of the
+/// pattern's; an empty pattern leaves `dst` alone.
 ///
 /// ```
 /// use kernel::refpage::fill_pattern;
@@ -80,8 +87,14 @@ pub fn check_args(size: u32, flags: ffi::c_ulong) -> Result<usize> {
 /// let mut odd = [0u8; 5];
 /// fill_pattern(&mut odd, &[1, 2]);
 /// assert_eq!(odd, [1, 2, 1, 2, 1]);
+/// // An empty pattern does not panic.
+/// fill_pattern(&mut odd, &[]);
+/// assert_eq!(odd, [1, 2, 1, 2, 1]);
 /// ```
 pub fn fill_pattern(dst: &mut [u8], pattern: &[u8]) {
+    if pattern.is_empty() {
+        return;
+    }
     for chunk in dst.chunks_mut(pattern.len()) {
         chunk.copy_from_slice(&pattern[..chunk.len()]);
     }
@@ -103,44 +116,6 @@ pub fn uniform_byte(pattern: &[u8]) -> Option<u8> {
     rest.iter().all(|&b| b == first).then_some(first)
 }
 
-/// Runs `f` on the contents of `page`, mapped into the kernel for the call.
-///
-/// # Safety
-///
-/// `page` must point to a valid page that stays allocated during the call,
-/// and nothing may write to its contents while `f` runs.
-unsafe fn with_page<T>(page: *mut bindings::page, f: impl FnOnce(&[u8]) -> T) -> T {
-    // SAFETY: the caller guarantees that `page` is a valid page.
-    let addr = unsafe { bindings::kmap_local_page(page) };
-    // SAFETY: `kmap_local_page()` maps `PAGE_SIZE` bytes that stay mapped
-    // until the `kunmap_local()` below, and the caller guarantees that no one
-    // writes to them meanwhile.
-    let ret = f(unsafe { core::slice::from_raw_parts(addr.cast::<u8>(), PAGE_SIZE) });
-    // SAFETY: `addr` came from the `kmap_local_page()` above, mappings are
-    // released in reverse order, and the slice is gone.
-    unsafe { bindings::kunmap_local(addr) };
-    ret
-}
-
-/// Runs `f` on the contents of `page`, mapped writable into the kernel.
-///
-/// # Safety
-///
-/// `page` must point to a valid page that stays allocated during the call,
-/// and nothing else may access its contents while `f` runs.
-unsafe fn with_page_mut<T>(page: *mut bindings::page, f: impl FnOnce(&mut [u8]) -> T) -> T {
-    // SAFETY: the caller guarantees that `page` is a valid page.
-    let addr = unsafe { bindings::kmap_local_page(page) };
-    // SAFETY: `kmap_local_page()` maps `PAGE_SIZE` bytes that stay mapped
-    // until the `kunmap_local()` below, and the caller guarantees exclusive
-    // access to them.
-    let ret = f(unsafe { core::slice::from_raw_parts_mut(addr.cast::<u8>(), PAGE_SIZE) });
-    // SAFETY: `addr` came from the `kmap_local_page()` above, mappings are
-    // released in reverse order, and the slice is gone.
-    unsafe { bindings::kunmap_local(addr) };
-    ret
-}
-
 /// The reference content of one `refpage_create(2)` descriptor.
 ///
 /// ```
@@ -151,6 +126,10 @@ unsafe fn with_page_mut<T>(page: *mut bindings::page, f: impl FnOnce(&mut [u8]) 
 /// assert_eq!(rp.size(), 4);
 /// let mut copy = Page::alloc_page(GFP_KERNEL)?;
 /// rp.fill(&mut copy);
+/// let mut last = [0u8; 4];
+/// // SAFETY: `last` is valid for writes of its length.
+/// unsafe { copy.read_raw(last.as_mut_ptr(), PAGE_SIZE - 4, 4)? };
+/// assert_eq!(last, [1, 2, 3, 4]);
 /// let mut buf = [0u8; 8];
 /// // SAFETY: `buf` is valid for writes of its length.
 /// unsafe { copy.read_raw(buf.as_mut_ptr(), PAGE_SIZE - 8, 8)? };
@@ -187,9 +166,15 @@ impl RefPage {
     pub fn new(pattern: &[u8]) -> Result<KBox<Self>> {
         let size = u32::try_from(pattern.len()).map_err(|_| EINVAL)?;
         check_args(size, 0)?;
+        let mut buf = KVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL)?;
+        fill_pattern(&mut buf, pattern);
+        // Not highmem: `refpage_sync_page()` uses the page's linear address.
         let page = Page::alloc_page(GFP_KERNEL_ACCOUNT | __GFP_NOWARN)?;
-        // SAFETY: `page` was just allocated and is not shared with anyone.
-        unsafe { with_page_mut(page.as_ptr(), |dst| fill_pattern(dst, pattern)) };
+        // SAFETY: `page` was just allocated and nobody else can see it, and
+        // `buf` is valid for reads of `PAGE_SIZE` bytes.
+        unsafe { page.write_raw(buf.as_ptr(), 0, PAGE_SIZE)? };
+        // SAFETY: `page` is a valid page that is not highmem.
+        unsafe { bindings::refpage_sync_page(page.as_ptr()) };
         // INVARIANT: the page was filled with `pattern` above, `size` was
         // checked, and `fill_byte` describes `pattern`, hence the page.
         Ok(KBox::new(
@@ -207,37 +192,30 @@ impl RefPage {
         self.size
     }
 
-    /// Returns the reference page.
-    pub fn page(&self) -> &Page {
-        &self.page
+    /// Fills `dst` with the reference content.
+    pub fn fill(&self, dst: &mut Page) {
+        // SAFETY: `dst` is a page that the caller owns exclusively.
+        unsafe { self.fill_shared(dst) };
     }
 
     /// Fills `dst` with the reference content.
-    pub fn fill(&self, dst: &mut Page) {
-        // SAFETY: `dst` is a valid page that the caller owns exclusively.
-        unsafe { self.fill_raw(dst.as_ptr()) };
-    }
-
-    /// Fills the page at `dst` with the reference content.
     ///
     /// # Safety
     ///
-    /// `dst` must point to a valid page that stays allocated during the call
-    /// and that nothing else accesses meanwhile.
-    unsafe fn fill_raw(&self, dst: *mut bindings::page) {
+    /// Nothing else may access `dst` during the call.
+    unsafe fn fill_shared(&self, dst: &Page) {
         match self.fill_byte {
-            // SAFETY: the caller guarantees exclusive access to `dst`.
-            Some(byte) => unsafe { with_page_mut(dst, |d| d.fill(byte)) },
-            // SAFETY:
-            // - `self.page` is owned by `self` and never written after
-            //   creation (type invariant);
-            // - the caller guarantees exclusive access to `dst`, which is not
-            //   `self.page` because that one is never handed out writable.
-            None => unsafe {
-                with_page(self.page.as_ptr(), |src| {
-                    with_page_mut(dst, |d| d.copy_from_slice(src))
-                })
-            },
+            Some(byte) => {
+                // SAFETY: the caller guarantees exclusive access to `dst`.
+                let filled = unsafe { dst.fill_raw(byte, 0, PAGE_SIZE) };
+                // The range is the whole page, which passes the bounds check.
+                debug_assert!(filled.is_ok());
+            }
+            // SAFETY: `self.page` is never written after creation (type
+            // invariant), and the caller guarantees exclusive access to
+            // `dst`, which is therefore not `self.page`: that one is never
+            // handed out writable.
+            None => unsafe { dst.copy_from_page_raw(&self.page) },
         }
     }
 
@@ -245,7 +223,7 @@ impl RefPage {
     ///
     /// # Safety
     ///
-    /// `file` must be a valid file whose `f_op` is [`refpage_fops`], and it
+    /// `file` must be a valid file whose `f_op` is `refpage_fops`, and it
     /// must stay alive for `'a`.
     unsafe fn from_file<'a>(file: *const bindings::file) -> &'a Self {
         // SAFETY: the `private_data` of a refpage file points to the
@@ -255,37 +233,76 @@ impl RefPage {
     }
 }
 
+/// Returns the address of the C table of refpage file operations.
+fn fops() -> *const bindings::file_operations {
+    // SAFETY: taking the address of the static C table reads nothing.
+    #[allow(unused_unsafe)]
+    unsafe {
+        ptr::addr_of!(bindings::refpage_fops)
+    }
+}
+
+/// Creates a refpage file, with an inode of its own, that owns `refpage`.
+///
+/// Returns the file and its one reference.
+fn new_file(refpage: KBox<RefPage>) -> Result<NonNull<bindings::file>> {
+    let data = KBox::into_raw(refpage);
+    // SAFETY: the name is a NUL-terminated static string and the operations
+    // table is static.  On success the file owns `data` (freed by
+    // `refpage_release()`); on failure no file exists.
+    let file = unsafe {
+        bindings::anon_inode_create_getfile(
+            c_str!("[refpage]").as_char_ptr(),
+            fops(),
+            data.cast(),
+            bindings::O_RDONLY as ffi::c_int,
+            ptr::null(),
+        )
+    };
+    match from_err_ptr(file) {
+        // `anon_inode_create_getfile()` returns a valid file or an error.
+        Ok(file) => NonNull::new(file).ok_or(ENOMEM),
+        Err(e) => {
+            // SAFETY: `data` came from `KBox::into_raw()` above and no file
+            // took it.
+            drop(unsafe { KBox::from_raw(data) });
+            Err(e)
+        }
+    }
+}
+
 /// Creates a refpage descriptor: the body of `refpage_create(2)`.
 ///
 /// Returns the new file descriptor, or:
-/// - `EINVAL` for a bad `size` or unknown `flags`;
+/// - `EINVAL` for a bad `size` or unknown `flags`, before the pattern is
+///   read;
 /// - `EFAULT` when the pattern cannot be read from `content`;
 /// - `ENOMEM` when the page or the descriptor's state cannot be allocated;
-/// - the errors of `anon_inode_getfd()` (`EMFILE`, `ENFILE`).
-pub fn create(content: UserPtr, size: u32, flags: ffi::c_ulong) -> Result<ffi::c_int> {
+/// - `EMFILE` or `ENFILE` when no descriptor or file is left.
+fn create(content: UserPtr, size: u32, flags: ffi::c_ulong) -> Result<ffi::c_int> {
     let size = check_args(size, flags)?;
     let mut pattern = KVec::with_capacity(size, GFP_KERNEL)?;
     UserSlice::new(content, size).read_all(&mut pattern, GFP_KERNEL)?;
-    let refpage = KBox::into_raw(RefPage::new(&pattern)?);
+    let refpage = RefPage::new(&pattern)?;
 
-    // SAFETY: the name is a NUL-terminated static string and the operations
-    // table is static.  On success the file owns `refpage` (freed by
-    // `refpage_release()`); on failure no file was created.
-    let fd = unsafe {
-        bindings::anon_inode_getfd(
-            c_str!("[refpage]").as_char_ptr(),
-            &refpage_fops.0,
-            refpage.cast(),
-            (bindings::O_RDONLY | bindings::O_CLOEXEC) as ffi::c_int,
-        )
-    };
+    // SAFETY: no requirement; the fd is reserved for the calling task.
+    let fd = unsafe { bindings::get_unused_fd_flags(bindings::O_CLOEXEC) };
     if fd < 0 {
-        // SAFETY: `refpage` came from `KBox::into_raw()` above and nothing
-        // took ownership of it.
-        drop(unsafe { KBox::from_raw(refpage) });
         return Err(Error::from_errno(fd));
     }
-    Ok(fd)
+    match new_file(refpage) {
+        Ok(file) => {
+            // SAFETY: `fd` was reserved above and is unused, and the file's
+            // reference passes to the descriptor table.
+            unsafe { bindings::fd_install(fd as _, file.as_ptr()) };
+            Ok(fd)
+        }
+        Err(e) => {
+            // SAFETY: `fd` was reserved above and never installed.
+            unsafe { bindings::put_unused_fd(fd as _) };
+            Err(e)
+        }
+    }
 }
 
 /// A VMA that `mmap` is setting up.
@@ -316,6 +333,7 @@ impl NewVma<'_> {
 ///
 /// Called by the VFS with a VMA that is being set up and not yet visible to
 /// anyone else.
+#[no_mangle]
 unsafe extern "C" fn refpage_mmap(
     _file: *mut bindings::file,
     vma: *mut bindings::vm_area_struct,
@@ -323,12 +341,32 @@ unsafe extern "C" fn refpage_mmap(
     // INVARIANT: the VFS hands the new VMA to this handler only.
     // SAFETY: `vma` is valid and exclusively ours for the call.
     let mut vma = NewVma(unsafe { &mut *vma });
-    // A shared mapping would let writes reach the reference page.
-    if vma.flags() & bindings::VM_MAYSHARE as ffi::c_ulong != 0 {
-        return EINVAL.to_errno();
+    match check_mmap_flags(vma.flags()) {
+        Ok(()) => {
+            vma.set_anonymous();
+            0
+        }
+        Err(e) => e.to_errno(),
     }
-    vma.set_anonymous();
-    0
+}
+
+/// Checks the flags of a new mapping: only private ones.
+///
+/// A shared mapping would let writes reach the reference page.
+///
+/// ```
+/// use kernel::bindings::{VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE};
+/// use kernel::refpage::check_mmap_flags;
+///
+/// assert_eq!(check_mmap_flags((VM_READ | VM_WRITE | VM_MAYWRITE) as _), Ok(()));
+/// assert_eq!(check_mmap_flags((VM_READ | VM_MAYSHARE) as _), Err(EINVAL));
+/// assert_eq!(check_mmap_flags((VM_READ | VM_SHARED | VM_MAYSHARE) as _), Err(EINVAL));
+/// ```
+pub fn check_mmap_flags(flags: ffi::c_ulong) -> Result {
+    if flags & bindings::VM_MAYSHARE as ffi::c_ulong != 0 {
+        return Err(EINVAL);
+    }
+    Ok(())
 }
 
 /// `release`: the last reference to the file is gone, and with it the last
@@ -337,6 +375,7 @@ unsafe extern "C" fn refpage_mmap(
 /// # Safety
 ///
 /// Called by the VFS once, with the refpage file being released.
+#[no_mangle]
 unsafe extern "C" fn refpage_release(
     _inode: *mut bindings::inode,
     file: *mut bindings::file,
@@ -352,6 +391,7 @@ unsafe extern "C" fn refpage_release(
 /// # Safety
 ///
 /// Called by the VFS with a valid seq_file and a live refpage file.
+#[no_mangle]
 unsafe extern "C" fn refpage_show_fdinfo(m: *mut bindings::seq_file, file: *mut bindings::file) {
     // SAFETY: `file` is a live refpage file.
     let refpage = unsafe { RefPage::from_file(file) };
@@ -366,30 +406,21 @@ unsafe extern "C" fn refpage_show_fdinfo(m: *mut bindings::seq_file, file: *mut 
     };
 }
 
-/// The file operations of refpage descriptors, as C sees them.
-#[repr(transparent)]
-pub struct FileOperations(bindings::file_operations);
-
-// SAFETY: the table is never written after initialisation, and its
-// functions may be called from any thread.
-unsafe impl Sync for FileOperations {}
-
-/// The file operations of refpage descriptors.
-///
-/// `vma_is_refpage()` in C compares a mapping's `vm_file->f_op` with this
-/// table's address.
-#[no_mangle]
-pub static refpage_fops: FileOperations = {
-    // SAFETY: all-zero is a valid `file_operations`: each field is a
-    // nullable function pointer, a nullable pointer or an integer.
-    let zeroed = unsafe { MaybeUninit::<bindings::file_operations>::zeroed().assume_init() };
-    FileOperations(bindings::file_operations {
-        mmap: Some(refpage_mmap),
-        release: Some(refpage_release),
-        show_fdinfo: Some(refpage_show_fdinfo),
-        ..zeroed
-    })
-};
+// Each definition below must match its C prototype in
+// `include/linux/refpage.h`: the two coerce to one function pointer type, or
+// the kernel does not build.
+const _: [unsafe extern "C" fn(*mut bindings::file, *mut bindings::vm_area_struct) -> ffi::c_int;
+    2] = [bindings::refpage_mmap, refpage_mmap];
+const _: [unsafe extern "C" fn(*mut bindings::inode, *mut bindings::file) -> ffi::c_int; 2] =
+    [bindings::refpage_release, refpage_release];
+const _: [unsafe extern "C" fn(*mut bindings::seq_file, *mut bindings::file); 2] =
+    [bindings::refpage_show_fdinfo, refpage_show_fdinfo];
+const _: [unsafe extern "C" fn(*const ffi::c_void, ffi::c_uint, ffi::c_ulong) -> ffi::c_long; 2] =
+    [bindings::refpage_create_fd, refpage_create_fd];
+const _: [unsafe extern "C" fn(*const bindings::file) -> *mut bindings::page; 2] =
+    [bindings::refpage_file_page, refpage_file_page];
+const _: [unsafe extern "C" fn(*const bindings::file, *mut bindings::page); 2] =
+    [bindings::refpage_file_fill, refpage_file_fill];
 
 /// `refpage_create(2)`, called from its C system call stub.
 ///
@@ -398,6 +429,27 @@ pub static refpage_fops: FileOperations = {
 /// - `flags`: must be zero.
 ///
 /// Returns a file descriptor or a negative errno.
+///
+/// The arguments are checked before the pattern is read, and a pattern that
+/// cannot be read is `EFAULT`:
+///
+/// ```
+/// use kernel::page::PAGE_SIZE;
+/// use kernel::refpage::refpage_create_fd;
+///
+/// let null = core::ptr::null();
+/// let err = |e: Error| e.to_errno() as kernel::ffi::c_long;
+/// // SAFETY: each call fails before it reserves a descriptor; a doctest runs
+/// // in a kernel thread, without a user address space, so every read of
+/// // the pattern faults.
+/// unsafe {
+///     assert_eq!(refpage_create_fd(null, 3, 0), err(EINVAL));
+///     assert_eq!(refpage_create_fd(null, 0, 0), err(EINVAL));
+///     assert_eq!(refpage_create_fd(null, 8, 1), err(EINVAL));
+///     assert_eq!(refpage_create_fd(null, 2 * PAGE_SIZE as u32, 0), err(EINVAL));
+///     assert_eq!(refpage_create_fd(null, 8, 0), err(EFAULT));
+/// }
+/// ```
 ///
 /// # Safety
 ///
@@ -425,7 +477,7 @@ pub unsafe extern "C" fn refpage_create_fd(
 #[no_mangle]
 pub unsafe extern "C" fn refpage_file_page(file: *const bindings::file) -> *mut bindings::page {
     // SAFETY: the caller passes a live refpage file.
-    unsafe { RefPage::from_file(file) }.page().as_ptr()
+    unsafe { RefPage::from_file(file) }.page.as_ptr()
 }
 
 /// Fills a new private page with a refpage file's content.
@@ -440,6 +492,13 @@ pub unsafe extern "C" fn refpage_file_page(file: *const bindings::file) -> *mut 
 /// just allocated for a fault).
 #[no_mangle]
 pub unsafe extern "C" fn refpage_file_fill(file: *const bindings::file, page: *mut bindings::page) {
-    // SAFETY: the caller passes a live refpage file and a page it owns.
-    unsafe { RefPage::from_file(file).fill_raw(page) };
+    let Some(page) = NonNull::new(page) else {
+        return;
+    };
+    // SAFETY: the caller passes a valid page that stays allocated for the
+    // call.
+    let dst = unsafe { BorrowedPage::from_raw(page) };
+    // SAFETY: the caller passes a live refpage file, and guarantees that
+    // nothing else accesses the page meanwhile.
+    unsafe { RefPage::from_file(file).fill_shared(&dst) };
 }

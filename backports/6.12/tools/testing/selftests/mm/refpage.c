@@ -33,7 +33,8 @@
  *    without a kernel warning;
  *  - the reference page is charged to the creator's memory cgroup and freed
  *    with the last fd and the last mapping;
- *  - GUP reads the pattern: process_vm_readv(), /proc/pid/mem, O_DIRECT;
+ *  - GUP reads the pattern: process_vm_readv(), /proc/pid/mem, O_DIRECT
+ *    (on a loop device of the test's own, over a temporary file);
  *  - userfaultfd registration is refused with EINVAL, KSM never merges the
  *    reference page, and MADV_COLLAPSE fails with EINVAL;
  *  - a core dump holds a written refpage VMA whole, with the pattern in its
@@ -45,8 +46,8 @@
  *    dropped or wiped pages read as the pattern, never as zero.
  *
  * A kernel without the syscall SKIPs every test, as does one that lacks a
- * facility a test needs (memory cgroup, KSM, THP, fault injection, a scratch
- * block device, userfaultfd), as kselftests do; a runner that provides all
+ * facility a test needs (memory cgroup, KSM, THP, fault injection, loop
+ * devices, userfaultfd), as kselftests do; a runner that provides all
  * of them should count such a skip as a failure.  Every wait is bounded,
  * and the tests that wait have a harness timeout.
  */
@@ -70,10 +71,10 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <linux/elf.h>
 #include <linux/fs.h>
+#include <linux/loop.h>
 #include <linux/mman.h>
 #include <linux/userfaultfd.h>
 
@@ -83,7 +84,7 @@
 #include "memcg_util.h"
 
 #ifndef __NR_refpage_create
-#define __NR_refpage_create 463
+#define __NR_refpage_create 473
 #endif
 #ifndef __NR_mseal
 #define __NR_mseal 462
@@ -145,28 +146,28 @@ static int sys_refpage_create(const void *content, unsigned int size,
 static const char *refpage_skip_reason = "refpage_create(2) not supported";
 
 /*
- * Does the kernel have refpage_create(2)?  ENOSYS says no.  So does a kernel
- * from 6.13 on, where syscall 463 is setxattrat(): it is not even called.
+ * Does the kernel have refpage_create(2)?  ENOSYS says no.  A descriptor
+ * that is not "anon_inode:[refpage]" says that the number belongs to
+ * another system call on this kernel.
  */
 static bool refpage_supported(void)
 {
+	char link[64], target[64] = "";
 	unsigned char c = 0x5a;
-	int major, minor, fd;
-	struct utsname u;
+	int fd;
 
-	if (__NR_refpage_create == 463 && !uname(&u) &&
-	    sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
-	    (major > 6 || (major == 6 && minor > 12))) {
-		refpage_skip_reason =
-			"refpage_create(2) not supported (463 is setxattrat since 6.13)";
+	fd = sys_refpage_create(&c, 1, 0);
+	if (fd < 0)
+		return errno != ENOSYS;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	if (readlink(link, target, sizeof(target) - 1) < 0 ||
+	    strcmp(target, "anon_inode:[refpage]")) {
+		refpage_skip_reason = "syscall __NR_refpage_create is not refpage_create(2) here";
+		close(fd);
 		return false;
 	}
-	fd = sys_refpage_create(&c, 1, 0);
-	if (fd >= 0) {
-		close(fd);
-		return true;
-	}
-	return errno != ENOSYS;
+	close(fd);
+	return true;
 }
 
 static bool droppable_supported(void)
@@ -750,9 +751,22 @@ static void check_fd_properties(struct __test_metadata *_metadata,
 TEST_F(refpage, fd_properties)
 {
 	const unsigned int sizes[] = { 1, 8, 64, page_size };
+	struct stat a, b;
+	int fd;
 
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
 		check_fd_properties(_metadata, sizes[i]);
+
+	/*
+	 * Each descriptor has an inode of its own, so that the mappings of
+	 * one do not share an i_mmap tree and its lock with every other.
+	 */
+	fd = sys_refpage_create(pat8, sizeof(pat8), 0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, fstat(self->fd, &a));
+	ASSERT_EQ(0, fstat(fd, &b));
+	ASSERT_NE(a.st_ino, b.st_ino);
+	close(fd);
 }
 
 /*
@@ -1103,6 +1117,47 @@ static int cow_child(char *p, int rd, int wr)
  *   child    22       33       pattern  pattern
  *   parent   44       pattern  55       pattern
  */
+/*
+ * As fork_cow, with every untouched page read first, so that fork copies
+ * reference-page PTEs (the special-PTE path of copy_present_ptes()) and
+ * both sides then COW from the reference page.
+ */
+TEST_F(refpage, fork_cow_mapped)
+{
+	const size_t len = 4 * page_size;
+	int to_child[2], to_parent[2];
+	pid_t pid;
+	char *p;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0x11, page_size);
+	ASSERT_TRUE(is_pat8(p + page_size, 3 * page_size));
+	ASSERT_EQ(page_size / 1024, rss_kb(p));
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(to_parent));
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(cow_child(p, to_child[0], to_parent[1]));
+
+	ASSERT_TRUE(hear(to_parent[0], 10)) TH_LOG("the child did not report");
+	ASSERT_TRUE(is_filled(p, page_size, 0x11));
+	ASSERT_TRUE(is_pat8(p + page_size, 3 * page_size));
+	memset(p, 0x44, page_size);
+	memset(p + 2 * page_size, 0x55, page_size);
+	ASSERT_TRUE(tell(to_child[1]));
+	ASSERT_EQ(0, exit_code(reap(pid, 10)));
+
+	ASSERT_TRUE(is_filled(p, page_size, 0x44));
+	ASSERT_TRUE(is_pat8(p + page_size, page_size));
+	ASSERT_TRUE(is_filled(p + 2 * page_size, page_size, 0x55));
+	ASSERT_TRUE(is_pat8(p + 3 * page_size, page_size));
+	ASSERT_EQ(2 * page_size / 1024, rss_kb(p));
+	munmap(p, len);
+}
+
 TEST_F(refpage, fork_cow)
 {
 	const size_t len = 4 * page_size;
@@ -1640,28 +1695,73 @@ TEST_F(refpage, proc_pid_mem)
 }
 
 /*
- * O_DIRECT goes through GUP both ways, on a scratch block device
- * ($REFPAGE_DIO_DEV, default /dev/vdb, overwritten): a write from a
- * PROT_READ refpage mapping puts the pattern on the device, and a read
- * into a writable refpage mapping fills it with the device's data in
- * private copies, Rss four pages.
+ * Attach a free loop device to a new, unlinked temporary file of @size
+ * bytes, and open it with O_DIRECT.  The device detaches itself when the
+ * returned descriptor is closed (LO_FLAGS_AUTOCLEAR), even if the test is
+ * killed.  A test writes only to a device it made this way, never to one
+ * that may hold someone's data.
+ *
+ * Returns the descriptor, or -1 with @why saying what was missing.
+ */
+static int loop_device_open(size_t size, const char **why)
+{
+	char backing[] = "/tmp/refpage-dio-XXXXXX";
+	struct loop_config cfg = {
+		.info.lo_flags = LO_FLAGS_AUTOCLEAR,
+	};
+	int ctl, bfd, dfd = -1;
+
+	*why = "cannot create a temporary file in /tmp";
+	bfd = mkstemp(backing);
+	if (bfd < 0)
+		return -1;
+	unlink(backing);
+	if (ftruncate(bfd, size))
+		goto out;
+	*why = "no /dev/loop-control (CONFIG_BLK_DEV_LOOP)";
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		goto out;
+	/* Another user can take the free device first: try a few. */
+	*why = "no free loop device";
+	for (int tries = 0; tries < 8 && dfd < 0; tries++) {
+		char dev[32];
+		int nr = ioctl(ctl, LOOP_CTL_GET_FREE);
+
+		if (nr < 0)
+			break;
+		snprintf(dev, sizeof(dev), "/dev/loop%d", nr);
+		dfd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
+		if (dfd < 0)
+			continue;
+		cfg.fd = bfd;
+		if (ioctl(dfd, LOOP_CONFIGURE, &cfg)) {
+			close(dfd);
+			dfd = -1;
+		}
+	}
+	close(ctl);
+out:
+	close(bfd);
+	return dfd;
+}
+
+/*
+ * O_DIRECT goes through GUP both ways, on a loop device of the test's own:
+ * a write from a PROT_READ refpage mapping puts the pattern on the device,
+ * and a read into a writable refpage mapping fills it with the device's
+ * data in private copies, Rss four pages.
  */
 TEST_F_TIMEOUT(refpage, o_direct, 60)
 {
-	const char *dev = getenv("REFPAGE_DIO_DEV") ?: "/dev/vdb";
 	const size_t len = 4 * page_size;
-	unsigned long long dev_size = 0;
 	char *ro, *rw, *buf;
-	struct stat st;
+	const char *why;
 	int dfd;
 
-	if (stat(dev, &st) || !S_ISBLK(st.st_mode))
-		SKIP(return, "%s is not a block device (set REFPAGE_DIO_DEV)", dev);
-	dfd = open(dev, O_RDWR | O_DIRECT);
+	dfd = loop_device_open(len, &why);
 	if (dfd < 0)
-		SKIP(return, "cannot open %s with O_DIRECT: %s", dev, strerror(errno));
-	if (ioctl(dfd, BLKGETSIZE64, &dev_size) || dev_size < len)
-		SKIP(goto out_close, "%s is smaller than %zu bytes", dev, len);
+		SKIP(return, "%s: %s", why, strerror(errno));
 
 	ro = mmap(NULL, len, PROT_READ, MAP_PRIVATE, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, ro);
@@ -1687,7 +1787,6 @@ TEST_F_TIMEOUT(refpage, o_direct, 60)
 	munmap(rw, len);
 	munmap(buf, len);
 	munmap(ro, len);
-out_close:
 	close(dfd);
 }
 
@@ -1733,6 +1832,128 @@ TEST_F(refpage, uffd_refused)
 	munmap(p, len);
 out:
 	close(uffd);
+}
+
+/*
+ * UFFDIO_MOVE refuses a refpage range at either end with EINVAL: a written
+ * page moved out would leave the pattern behind, and a hole moved out
+ * would read as zero at the destination.  Anonymous memory is the control.
+ */
+TEST_F(refpage, uffd_move_refused)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_MOVE };
+	const size_t len = 2 * page_size;
+	struct uffdio_move mv;
+	char *src, *anon, *dst;
+	int uffd;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	if (uffd < 0 && errno == EINVAL)
+		uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return, "userfaultfd is not available: %s", strerror(errno));
+	if (ioctl(uffd, UFFDIO_API, &api))
+		SKIP(goto out, "no UFFD_FEATURE_MOVE: %s", strerror(errno));
+
+	dst = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, dst);
+	ASSERT_EQ(0, uffd_register(uffd, dst, len, true, false, false));
+	anon = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, anon);
+	memset(anon, 0x12, page_size);
+	mv = (struct uffdio_move){
+		.dst = (unsigned long)dst, .src = (unsigned long)anon,
+		.len = page_size,
+	};
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_MOVE, &mv)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ((long)page_size, mv.move);
+	ASSERT_TRUE(is_filled(dst, page_size, 0x12));
+
+	/* A written page, then a hole, of a refpage mapping. */
+	src = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, src);
+	memset(src, 0x13, page_size);
+	for (int i = 0; i < 2; i++) {
+		mv = (struct uffdio_move){
+			.dst = (unsigned long)dst + page_size,
+			.src = (unsigned long)src + i * page_size,
+			.len = page_size,
+			.mode = i ? UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES : 0,
+		};
+		errno = 0;
+		ASSERT_EQ(-1, ioctl(uffd, UFFDIO_MOVE, &mv)) TH_LOG("page %d moved", i);
+		ASSERT_EQ(EINVAL, errno);
+	}
+	ASSERT_TRUE(is_filled(src, page_size, 0x13));
+	ASSERT_TRUE(is_pat8(src + page_size, page_size));
+	ASSERT_EQ(page_size / 1024, rss_kb(src));
+	munmap(src, len);
+	munmap(anon, len);
+	munmap(dst, len);
+out:
+	close(uffd);
+}
+
+/*
+ * mremap(MREMAP_DONTUNMAP) moves the pages and leaves the old range
+ * mapped and empty: there it reads the pattern again, not zero.
+ */
+TEST_F(refpage, mremap_dontunmap)
+{
+	const size_t len = 4 * page_size;
+	char *p, *q;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p + page_size, 0x14, page_size);
+	q = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL);
+	ASSERT_NE(MAP_FAILED, q) TH_LOG("%s", strerror(errno));
+	ASSERT_TRUE(one_page_filled(q, 4, 1, 0x14));
+	ASSERT_TRUE(is_pat8(p, len));
+	ASSERT_EQ(0, rss_kb(p));
+	munmap(q, len);
+	munmap(p, len);
+}
+
+/*
+ * process_vm_writev() takes no FOLL_FORCE: into a read-only refpage
+ * mapping it fails with EFAULT and leaves the pattern; into a writable
+ * one it breaks COW through GUP and writes a private copy.
+ */
+TEST_F(refpage, vm_writev)
+{
+	const size_t len = 2 * page_size;
+	struct iovec local, remote;
+	char buf[64], *ro, *rw;
+
+	memset(buf, 0x15, sizeof(buf));
+	ro = mmap(NULL, len, PROT_READ, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	ASSERT_TRUE(is_pat8(ro, len));
+	local = (struct iovec){ buf, sizeof(buf) };
+	remote = (struct iovec){ ro + 100, sizeof(buf) };
+	errno = 0;
+	ASSERT_EQ(-1, process_vm_writev(getpid(), &local, 1, &remote, 1, 0));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_TRUE(is_pat8(ro, len));
+	ASSERT_EQ(0, rss_kb(ro));
+
+	rw = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, rw);
+	ASSERT_TRUE(is_pat8(rw, len));
+	remote = (struct iovec){ rw + page_size + 100, sizeof(buf) };
+	ASSERT_EQ((ssize_t)sizeof(buf),
+		  process_vm_writev(getpid(), &local, 1, &remote, 1, 0));
+	ASSERT_TRUE(is_pat8(rw, page_size));
+	ASSERT_EQ(0, memcmp(rw + page_size + 100, buf, sizeof(buf)));
+	ASSERT_EQ(page_size / 1024, rss_kb(rw));
+	/* Everything around the write is the pattern. */
+	ASSERT_TRUE(is_pat8(rw + page_size, 100));
+	ASSERT_TRUE(is_pat8(ro, len));
+	munmap(rw, len);
+	munmap(ro, len);
 }
 
 /* KSM knobs, saved at setup and restored at teardown. */
