@@ -24,11 +24,6 @@ TIMEOUT=${TIMEOUT:-2400}
 swap=$run/swap.img
 rm -f "$swap"
 truncate -s "${SWAP_SIZE:-1G}" "$swap"
-# A raw scratch disk (/dev/vdb) for tests that need a real block device,
-# such as O_DIRECT through GUP.
-scratch=$run/scratch.img
-rm -f "$scratch"
-truncate -s 16M "$scratch"
 
 accel="tcg,thread=${TCG_THREAD:-single}"
 cpu=max
@@ -46,7 +41,6 @@ fi
 args=(-accel "$accel" -cpu "$cpu" -smp "$SMP" -m "$MEM" -no-reboot
       -kernel "$kernel" -initrd "${INITRD:-$BASE_BUILD/initramfs.cpio.gz}"
       -drive "file=$swap,if=virtio,format=raw"
-      -drive "file=$scratch,if=virtio,format=raw"
       -nodefaults -display none -monitor none)
 # ignore_loglevel: no test can hide a splat by lowering the console level.
 cmdline="console=ttyS0 ignore_loglevel panic=-1 hugepages=64 mmrust.mode=$mode ${APPEND:-}"
