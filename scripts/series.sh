@@ -70,9 +70,9 @@ echo "series: $n patches + cover letter in $out, applies with git am on $BASE_TA
 # madvise patches that create a file outside the sections' directories add
 # it to MAINTAINERS (MADVISE on 7.3, MEMORY MANAGEMENT on 6.12), and their
 # other new files sit under mm/ or tools/testing/selftests/mm/, which are
-# covered already.  The 6.12 refpage files (include/linux/refpage.h,
-# rust/kernel/refpage.rs, Documentation/mm/refpage.rst) still lack their
-# MM entry: issue 12, the refpage v2, adds it).
+# covered already.  On 7.3 the refpage patches add a MAINTAINERS section
+# of their own, each with the files it creates; the 6.12 backport leaves
+# MAINTAINERS to the 7.3 series).
 ignore=UNKNOWN_COMMIT_ID,FILE_PATH_CHANGES
 bad=0
 for p in "${pl[@]}"; do

@@ -242,7 +242,10 @@ unsafe extern "C" fn refpage_create_fd(
 ///
 /// Called by the VFS with a VMA that is being set up in the `mmap` hook.
 #[export]
-unsafe extern "C" fn refpage_mmap(_file: *mut bindings::file, vma: *mut bindings::vm_area_struct) -> c_int {
+unsafe extern "C" fn refpage_mmap(
+    _file: *mut bindings::file,
+    vma: *mut bindings::vm_area_struct,
+) -> c_int {
     // SAFETY: the VFS calls this hook with a VMA that is undergoing initial setup.
     let vma = unsafe { VmaNew::from_raw(vma) };
     match mmap_allowed(vma.flags()) {
@@ -261,7 +264,10 @@ unsafe extern "C" fn refpage_mmap(_file: *mut bindings::file, vma: *mut bindings
 ///
 /// Called by the VFS once, with the refpage file being released.
 #[export]
-unsafe extern "C" fn refpage_release(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+unsafe extern "C" fn refpage_release(
+    _inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> c_int {
     // SAFETY: `private_data` came from `KBox::into_raw()` in `new_file()`, and `release` is the
     // last use of it.
     drop(unsafe { KBox::from_raw((*file).private_data.cast::<RefPage>()) });
@@ -375,7 +381,10 @@ mod tests {
         let rp = RefPage::new(&[1, 2, 3, 4])?;
         assert_eq!(rp.size, 4);
         assert_eq!(rp.fill_byte, None);
-        assert_eq!(read::<8>(&rp.page, PAGE_SIZE - 8)?, [1, 2, 3, 4, 1, 2, 3, 4]);
+        assert_eq!(
+            read::<8>(&rp.page, PAGE_SIZE - 8)?,
+            [1, 2, 3, 4, 1, 2, 3, 4]
+        );
         // SAFETY: `copy` is the test's own page.
         unsafe { copy.fill_raw(0, 0, PAGE_SIZE)? };
         // SAFETY: `copy` is the test's own page, and nothing else uses it.
@@ -441,6 +450,9 @@ mod tests {
     fn only_private_mappings() {
         assert_eq!(mmap_allowed(vm::READ | vm::WRITE | vm::MAYWRITE), Ok(()));
         assert_eq!(mmap_allowed(vm::READ | vm::MAYSHARE), Err(EINVAL));
-        assert_eq!(mmap_allowed(vm::READ | vm::SHARED | vm::MAYSHARE), Err(EINVAL));
+        assert_eq!(
+            mmap_allowed(vm::READ | vm::SHARED | vm::MAYSHARE),
+            Err(EINVAL)
+        );
     }
 }

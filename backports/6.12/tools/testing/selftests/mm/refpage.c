@@ -143,12 +143,13 @@ static int sys_refpage_create(const void *content, unsigned int size,
 }
 
 /* Why the tests SKIP, once refpage_supported() has said no. */
-static const char *refpage_skip_reason = "refpage_create(2) not supported";
+static char refpage_skip_reason[128] = "refpage_create(2) not supported";
 
 /*
- * Does the kernel have refpage_create(2)?  ENOSYS says no.  A descriptor
- * that is not "anon_inode:[refpage]" says that the number belongs to
- * another system call on this kernel.
+ * Does the kernel have refpage_create(2)?  A call with valid arguments
+ * fails only without it (or for lack of memory or descriptors, which the
+ * reason shows).  A descriptor that is not "anon_inode:[refpage]" says
+ * that the number belongs to another system call on this kernel.
  */
 static bool refpage_supported(void)
 {
@@ -157,12 +158,17 @@ static bool refpage_supported(void)
 	int fd;
 
 	fd = sys_refpage_create(&c, 1, 0);
-	if (fd < 0)
-		return errno != ENOSYS;
+	if (fd < 0) {
+		snprintf(refpage_skip_reason, sizeof(refpage_skip_reason),
+			 "refpage_create(2) not supported: %s", strerror(errno));
+		return false;
+	}
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	if (readlink(link, target, sizeof(target) - 1) < 0 ||
 	    strcmp(target, "anon_inode:[refpage]")) {
-		refpage_skip_reason = "syscall __NR_refpage_create is not refpage_create(2) here";
+		snprintf(refpage_skip_reason, sizeof(refpage_skip_reason),
+			 "syscall %d is not refpage_create(2) here",
+			 __NR_refpage_create);
 		close(fd);
 		return false;
 	}
