@@ -207,10 +207,18 @@ fn create(content: UserPtr, size: u32, flags: c_ulong) -> Result<u32> {
     Ok(nr)
 }
 
-/// Checks the flags of a new mapping: only private ones.
+/// Checks the flags of a new mapping: private, and not executable.
 ///
-/// A shared mapping would let writes reach the reference page.
+/// An executable mapping is refused with `EPERM`, as `mmap()` refuses one of a file on a `noexec`
+/// mount: the reference page is mapped only with special PTEs, which some architectures (arm64)
+/// leave out of their I-cache maintenance, so it could not be executed reliably. The pseudo
+/// filesystem of anon-inode files is `noexec` already, so the VFS refuses `PROT_EXEC` before the
+/// file's `mmap` sees it; the check here does not depend on that. A shared mapping would let
+/// writes reach the reference page: `EINVAL`.
 fn mmap_allowed(flags: vm_flags_t) -> Result {
+    if flags & vm::EXEC != 0 {
+        return Err(EPERM);
+    }
     if flags & vm::MAYSHARE != 0 {
         return Err(EINVAL);
     }
@@ -236,7 +244,17 @@ unsafe extern "C" fn refpage_create_fd(
     }
 }
 
-/// `mmap`: only private mappings; they become anonymous mappings that keep the file.
+/// Sets up a new mapping: a private, non-executable one becomes an anonymous mapping that keeps
+/// the file, and can never be made executable.
+fn mmap_setup(vma: &VmaNew) -> Result {
+    mmap_allowed(vma.flags())?;
+    // `mprotect(PROT_EXEC)` fails with `EACCES` from now on. This cannot fail: `VM_EXEC` is clear.
+    vma.try_clear_mayexec()?;
+    vma.set_anonymous();
+    Ok(())
+}
+
+/// `mmap`: see [`mmap_setup`].
 ///
 /// # Safety
 ///
@@ -248,11 +266,8 @@ unsafe extern "C" fn refpage_mmap(
 ) -> c_int {
     // SAFETY: the VFS calls this hook with a VMA that is undergoing initial setup.
     let vma = unsafe { VmaNew::from_raw(vma) };
-    match mmap_allowed(vma.flags()) {
-        Ok(()) => {
-            vma.set_anonymous();
-            0
-        }
+    match mmap_setup(vma) {
+        Ok(()) => 0,
         Err(e) => e.to_errno(),
     }
 }
@@ -305,24 +320,28 @@ unsafe extern "C" fn refpage_file_page(file: *const bindings::file) -> *mut bind
 
 /// Fills a new private page with a refpage file's content.
 ///
+/// Returns `false`, with `page` left as it was, when `file` is not a refpage file or `page` is
+/// null: the caller's bug, which it reports.
+///
 /// # Safety
 ///
-/// `file` must be a live refpage file for the duration of the call, and `page` a valid page that
-/// nothing else accesses until the call returns (a page just allocated for a fault).
+/// `file` must be a live file for the duration of the call, and `page` a valid page that nothing
+/// else accesses until the call returns (a page just allocated for a fault), or null.
 #[export]
-unsafe extern "C" fn refpage_file_fill(file: *const bindings::file, page: *mut bindings::page) {
+unsafe extern "C" fn refpage_file_fill(
+    file: *const bindings::file,
+    page: *mut bindings::page,
+) -> bool {
     // SAFETY: the caller passes a live file.
     let file = unsafe { File::from_raw_file(file) };
-    let Some(refpage) = RefPage::from_file(file) else {
-        return;
-    };
-    let Some(page) = NonNull::new(page) else {
-        return;
+    let (Some(refpage), Some(page)) = (RefPage::from_file(file), NonNull::new(page)) else {
+        return false;
     };
     // SAFETY: the caller passes a valid page that stays allocated for the call.
     let dst = unsafe { BorrowedPage::from_raw(page) };
     // SAFETY: the caller guarantees that nothing else accesses the page meanwhile.
     unsafe { refpage.fill(&dst) };
+    true
 }
 
 #[macros::kunit_tests(rust_mm_refpage)]
@@ -441,18 +460,33 @@ mod tests {
         assert_eq!(create(null, 0, 0), Err(EINVAL));
         assert_eq!(create(null, 8, 1), Err(EINVAL));
         assert_eq!(create(null, 2 * PAGE_SIZE as u32, 0), Err(EINVAL));
-        // A test runs in a kernel thread, without a user address space: every read faults.
-        assert_eq!(create(null, 8, 0), Err(EFAULT));
-        assert_eq!(create(UserPtr::from_addr(0x10000), 1, 0), Err(EFAULT));
+        // A pointer into the top page of the address space is not a user address, whatever the
+        // task's mm: `access_ok()` refuses it, and the read fails before it starts. (Unmapped
+        // user addresses are the selftest's: a KUnit thread has no user mm of its own to test.)
+        let kernel = UserPtr::from_addr(0usize.wrapping_sub(PAGE_SIZE));
+        assert_eq!(create(kernel, 8, 0), Err(EFAULT));
+        assert_eq!(create(kernel, PAGE_SIZE as u32, 0), Err(EFAULT));
     }
 
     #[test]
     fn only_private_mappings() {
         assert_eq!(mmap_allowed(vm::READ | vm::WRITE | vm::MAYWRITE), Ok(()));
+        assert_eq!(mmap_allowed(vm::READ | vm::MAYEXEC), Ok(()));
         assert_eq!(mmap_allowed(vm::READ | vm::MAYSHARE), Err(EINVAL));
         assert_eq!(
             mmap_allowed(vm::READ | vm::SHARED | vm::MAYSHARE),
             Err(EINVAL)
+        );
+    }
+
+    #[test]
+    fn never_executable() {
+        assert_eq!(mmap_allowed(vm::READ | vm::EXEC), Err(EPERM));
+        assert_eq!(mmap_allowed(vm::EXEC | vm::MAYEXEC), Err(EPERM));
+        // As for a noexec file, EPERM wins over the shared mapping's EINVAL.
+        assert_eq!(
+            mmap_allowed(vm::READ | vm::EXEC | vm::SHARED | vm::MAYSHARE),
+            Err(EPERM)
         );
     }
 }
