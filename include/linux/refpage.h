@@ -74,7 +74,7 @@ static inline unsigned long refpage_vma_pfn(const struct vm_area_struct *vma)
 
 	/* Only a file that is not a refpage file has none: a caller's bug. */
 	if (WARN_ON_ONCE(!page))
-		return my_zero_pfn(0);
+		return zero_pfn(0);
 	return page_to_pfn(page);
 }
 

@@ -17,20 +17,16 @@ const struct file_operations refpage_fops = {
 
 /*
  * The reference page is written through the kernel's mapping once, and
- * then mapped to user space only with special PTEs, for which some
- * architectures (arm64) skip the I-cache maintenance that set_pte_at()
- * does for normal pages.  Do it here, so that a PROT_EXEC mapping runs
- * the pattern that it reads.  Private copies are normal pages and need
- * nothing extra.  The page was filled by Rust, which KMSAN does not
- * instrument: mark it initialised too.  It is never highmem.
+ * then mapped to user space: flush it for architectures whose data cache
+ * aliases.  No I-cache maintenance: refpage mappings are never executable
+ * (refpage_mmap() refuses PROT_EXEC and clears VM_MAYEXEC).  The page was
+ * filled by Rust, which KMSAN does not instrument: mark it initialised
+ * too.  It is never highmem.
  */
 void refpage_sync_page(struct page *page)
 {
-	unsigned long addr = (unsigned long)page_address(page);
-
 	kmsan_unpoison_memory(page_address(page), PAGE_SIZE);
 	flush_dcache_page(page);
-	flush_icache_range(addr, addr + PAGE_SIZE);
 }
 
 SYSCALL_DEFINE3(refpage_create, const void __user *, content,

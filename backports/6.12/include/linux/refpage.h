@@ -13,6 +13,7 @@
 #define _LINUX_REFPAGE_H
 
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/kmsan-checks.h>
 #include <linux/mm.h>
 
@@ -21,7 +22,7 @@ extern const struct file_operations refpage_fops;
 
 /* Implemented in Rust; @file must be a refpage file kept alive by the caller. */
 struct page *refpage_file_page(const struct file *file);
-void refpage_file_fill(const struct file *file, struct page *page);
+bool refpage_file_fill(const struct file *file, struct page *page);
 long refpage_create_fd(const void __user *content, unsigned int size,
 		       unsigned long flags);
 int refpage_mmap(struct file *file, struct vm_area_struct *vma);
@@ -69,7 +70,12 @@ static inline bool vma_is_refpage(const struct vm_area_struct *vma)
  */
 static inline unsigned long refpage_vma_pfn(const struct vm_area_struct *vma)
 {
-	return page_to_pfn(refpage_file_page(vma->vm_file));
+	struct page *page = refpage_file_page(vma->vm_file);
+
+	/* Only a file that is not a refpage file has none: a caller's bug. */
+	if (WARN_ON_ONCE(!page))
+		return my_zero_pfn(0);
+	return page_to_pfn(page);
 }
 
 /**
@@ -91,14 +97,21 @@ static inline bool is_refpage_pfn(const struct vm_area_struct *vma,
  * @folio: a small folio just allocated for a fault in @vma, not yet mapped.
  *
  * The fill is Rust, which KMSAN does not instrument: mark the page
- * initialised here, or every reader of the copy would be reported.
+ * initialised here, or every reader of the copy would be reported.  The
+ * page was written through the kernel's mapping and is about to be mapped
+ * to user space: flush it for architectures whose data cache aliases.
+ * Should @vma not be a refpage mapping after all, the page is zeroed,
+ * so that nothing stale ever reaches user space.
  */
 static inline void refpage_fill_folio(const struct vm_area_struct *vma,
 				      struct folio *folio)
 {
 	VM_WARN_ON_ONCE(folio_test_large(folio));
-	refpage_file_fill(vma->vm_file, &folio->page);
-	kmsan_unpoison_memory(folio_address(folio), PAGE_SIZE);
+	if (WARN_ON_ONCE(!refpage_file_fill(vma->vm_file, &folio->page)))
+		clear_highpage(&folio->page);
+	else
+		kmsan_unpoison_memory(folio_address(folio), PAGE_SIZE);
+	flush_dcache_folio(folio);
 }
 #else /* !CONFIG_REFPAGE */
 static inline bool file_is_refpage(const struct file *file)

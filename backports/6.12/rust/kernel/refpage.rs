@@ -231,6 +231,22 @@ impl RefPage {
         // and the caller keeps the file alive.
         unsafe { &*(*file).private_data.cast::<Self>() }
     }
+
+    /// Returns the [`RefPage`] of `file`, or `None` if it is not a refpage
+    /// file.
+    ///
+    /// # Safety
+    ///
+    /// `file` must be a valid file that stays alive for `'a`.
+    unsafe fn try_from_file<'a>(file: *const bindings::file) -> Option<&'a Self> {
+        // SAFETY: the caller passes a live file, whose `f_op` is set when
+        // it is created and does not change.
+        if !ptr::eq(unsafe { (*file).f_op }, fops()) {
+            return None;
+        }
+        // SAFETY: a live file whose `f_op` is `refpage_fops`.
+        Some(unsafe { Self::from_file(file) })
+    }
 }
 
 /// Returns the address of the C table of refpage file operations.
@@ -315,9 +331,23 @@ struct NewVma<'a>(&'a mut bindings::vm_area_struct);
 
 impl NewVma<'_> {
     /// Returns the VMA's flags.
+    ///
+    /// The union member is named as the 7.x kernel crate's `VmaRef::flags()`
+    /// names it; a change of bindgen's naming breaks the build, not the
+    /// behaviour.
     fn flags(&self) -> ffi::c_ulong {
         // SAFETY: both members of the union are the same `vm_flags_t`.
         unsafe { self.0.__bindgen_anon_2.vm_flags }
+    }
+
+    /// Clears `VM_MAYEXEC`, so that `mprotect(PROT_EXEC)` fails with
+    /// `EACCES`; the caller has checked that `VM_EXEC` is clear.
+    fn clear_mayexec(&mut self) {
+        let flags = self.flags() & !(bindings::VM_MAYEXEC as ffi::c_ulong);
+        // SAFETY: by the type invariant, nobody else sees the VMA yet, so
+        // this is no data race, and `vm_flags_clear()`'s write lock of the
+        // VMA is not needed; a VMA without `VM_EXEC` may lose `VM_MAYEXEC`.
+        unsafe { self.0.__bindgen_anon_2.vm_flags = flags };
     }
 
     /// Makes the VMA anonymous, as `vma_set_anonymous()` does: page faults
@@ -327,7 +357,8 @@ impl NewVma<'_> {
     }
 }
 
-/// `mmap`: only private mappings; they become anonymous mappings.
+/// `mmap`: only private, non-executable mappings; they become anonymous
+/// mappings that can never be made executable.
 ///
 /// # Safety
 ///
@@ -343,6 +374,7 @@ unsafe extern "C" fn refpage_mmap(
     let mut vma = NewVma(unsafe { &mut *vma });
     match check_mmap_flags(vma.flags()) {
         Ok(()) => {
+            vma.clear_mayexec();
             vma.set_anonymous();
             0
         }
@@ -350,19 +382,36 @@ unsafe extern "C" fn refpage_mmap(
     }
 }
 
-/// Checks the flags of a new mapping: only private ones.
+/// Checks the flags of a new mapping: private, and not executable.
 ///
-/// A shared mapping would let writes reach the reference page.
+/// An executable mapping is refused with `EPERM`, as `mmap()` refuses one
+/// of a file on a `noexec` mount (which 7.x's anon-inode filesystem is, and
+/// 6.12's is not): the reference page is mapped only with special PTEs,
+/// which some architectures (arm64) leave out of their I-cache maintenance.
+/// A shared mapping would let writes reach the reference page: `EINVAL`.
 ///
 /// ```
-/// use kernel::bindings::{VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE};
+/// use kernel::bindings::{
+///     VM_EXEC, VM_MAYEXEC, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE,
+/// };
 /// use kernel::refpage::check_mmap_flags;
 ///
 /// assert_eq!(check_mmap_flags((VM_READ | VM_WRITE | VM_MAYWRITE) as _), Ok(()));
+/// assert_eq!(check_mmap_flags((VM_READ | VM_MAYEXEC) as _), Ok(()));
 /// assert_eq!(check_mmap_flags((VM_READ | VM_MAYSHARE) as _), Err(EINVAL));
 /// assert_eq!(check_mmap_flags((VM_READ | VM_SHARED | VM_MAYSHARE) as _), Err(EINVAL));
+/// assert_eq!(check_mmap_flags((VM_READ | VM_EXEC) as _), Err(EPERM));
+/// assert_eq!(check_mmap_flags((VM_EXEC | VM_MAYEXEC) as _), Err(EPERM));
+/// // As for a noexec file, EPERM wins over the shared mapping's EINVAL.
+/// assert_eq!(
+///     check_mmap_flags((VM_READ | VM_EXEC | VM_SHARED | VM_MAYSHARE) as _),
+///     Err(EPERM)
+/// );
 /// ```
 pub fn check_mmap_flags(flags: ffi::c_ulong) -> Result {
+    if flags & bindings::VM_EXEC as ffi::c_ulong != 0 {
+        return Err(EPERM);
+    }
     if flags & bindings::VM_MAYSHARE as ffi::c_ulong != 0 {
         return Err(EINVAL);
     }
@@ -419,7 +468,7 @@ const _: [unsafe extern "C" fn(*const ffi::c_void, ffi::c_uint, ffi::c_ulong) ->
     [bindings::refpage_create_fd, refpage_create_fd];
 const _: [unsafe extern "C" fn(*const bindings::file) -> *mut bindings::page; 2] =
     [bindings::refpage_file_page, refpage_file_page];
-const _: [unsafe extern "C" fn(*const bindings::file, *mut bindings::page); 2] =
+const _: [unsafe extern "C" fn(*const bindings::file, *mut bindings::page) -> bool; 2] =
     [bindings::refpage_file_fill, refpage_file_fill];
 
 /// `refpage_create(2)`, called from its C system call stub.
@@ -438,16 +487,19 @@ const _: [unsafe extern "C" fn(*const bindings::file, *mut bindings::page); 2] =
 /// use kernel::refpage::refpage_create_fd;
 ///
 /// let null = core::ptr::null();
+/// // Not a user address, whatever the task's mm: `access_ok()` refuses it.
+/// // (Unmapped user addresses are the selftest's: a doctest's kernel
+/// // thread has no user mm of its own to test.)
+/// let kernel = 0usize.wrapping_sub(PAGE_SIZE) as *const kernel::ffi::c_void;
 /// let err = |e: Error| e.to_errno() as kernel::ffi::c_long;
-/// // SAFETY: each call fails before it reserves a descriptor; a doctest runs
-/// // in a kernel thread, without a user address space, so every read of
-/// // the pattern faults.
+/// // SAFETY: each call fails before it reserves a descriptor.
 /// unsafe {
 ///     assert_eq!(refpage_create_fd(null, 3, 0), err(EINVAL));
 ///     assert_eq!(refpage_create_fd(null, 0, 0), err(EINVAL));
 ///     assert_eq!(refpage_create_fd(null, 8, 1), err(EINVAL));
 ///     assert_eq!(refpage_create_fd(null, 2 * PAGE_SIZE as u32, 0), err(EINVAL));
-///     assert_eq!(refpage_create_fd(null, 8, 0), err(EFAULT));
+///     assert_eq!(refpage_create_fd(kernel, 8, 0), err(EFAULT));
+///     assert_eq!(refpage_create_fd(kernel, PAGE_SIZE as u32, 0), err(EFAULT));
 /// }
 /// ```
 ///
@@ -466,9 +518,8 @@ pub unsafe extern "C" fn refpage_create_fd(
     }
 }
 
-/// Returns the reference page of a refpage file.
-///
-/// - `file`: the file, whose `f_op` is `refpage_fops`.
+/// Returns the reference page of a refpage file, or null if `file` is not
+/// one.
 ///
 /// # Safety
 ///
@@ -476,29 +527,35 @@ pub unsafe extern "C" fn refpage_create_fd(
 /// mapping's `vm_file` under the mmap or VMA lock is.
 #[no_mangle]
 pub unsafe extern "C" fn refpage_file_page(file: *const bindings::file) -> *mut bindings::page {
-    // SAFETY: the caller passes a live refpage file.
-    unsafe { RefPage::from_file(file) }.page.as_ptr()
+    // SAFETY: the caller passes a live file.
+    unsafe { RefPage::try_from_file(file) }.map_or(ptr::null_mut(), |r| r.page.as_ptr())
 }
 
 /// Fills a new private page with a refpage file's content.
 ///
-/// - `file`: the file, whose `f_op` is `refpage_fops`.
-/// - `page`: the page to fill.
+/// Returns `false`, with `page` left as it was, when `file` is not a
+/// refpage file or `page` is null: the caller's bug, which it reports.
 ///
 /// # Safety
 ///
 /// `file` must be valid for the duration of the call, and `page` must be a
 /// valid page that nothing else accesses until the call returns (a page
-/// just allocated for a fault).
+/// just allocated for a fault), or null.
 #[no_mangle]
-pub unsafe extern "C" fn refpage_file_fill(file: *const bindings::file, page: *mut bindings::page) {
-    let Some(page) = NonNull::new(page) else {
-        return;
+pub unsafe extern "C" fn refpage_file_fill(
+    file: *const bindings::file,
+    page: *mut bindings::page,
+) -> bool {
+    // SAFETY: the caller passes a live file.
+    let refpage = unsafe { RefPage::try_from_file(file) };
+    let (Some(refpage), Some(page)) = (refpage, NonNull::new(page)) else {
+        return false;
     };
     // SAFETY: the caller passes a valid page that stays allocated for the
     // call.
     let dst = unsafe { BorrowedPage::from_raw(page) };
-    // SAFETY: the caller passes a live refpage file, and guarantees that
-    // nothing else accesses the page meanwhile.
-    unsafe { RefPage::from_file(file).fill_shared(&dst) };
+    // SAFETY: the caller guarantees that nothing else accesses the page
+    // meanwhile.
+    unsafe { refpage.fill_shared(&dst) };
+    true
 }

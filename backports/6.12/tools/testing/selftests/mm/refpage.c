@@ -14,9 +14,10 @@
  *  - the fd is O_RDONLY and close-on-exec, links to "anon_inode:[refpage]",
  *    shows "refpage-size:\t<size>" in fdinfo, and fails read() with EINVAL
  *    and write() with EBADF;
- *  - MAP_PRIVATE of the fd, with any prot and any page-aligned offset, reads
- *    byte i of every page as content[i % size]; MAP_SHARED is refused with
- *    EINVAL, or EACCES with PROT_WRITE;
+ *  - MAP_PRIVATE of the fd, readable or writable and at any page-aligned
+ *    offset, reads byte i of every page as content[i % size]; MAP_SHARED is
+ *    refused with EINVAL, or EACCES with PROT_WRITE; PROT_EXEC is refused
+ *    with EPERM by mmap() and EACCES by mprotect(), as on a noexec mount;
  *  - a read fault maps the one reference page: no RSS, no anonymous memory;
  *    so do MAP_POPULATE, MADV_POPULATE_READ and mlock() of a read-only
  *    mapping, and THP never gives a huge page or the huge zero page;
@@ -49,11 +50,15 @@
  * facility a test needs (memory cgroup, KSM, THP, fault injection, loop
  * devices, userfaultfd), as kselftests do; a runner that provides all
  * of them should count such a skip as a failure.  Every wait is bounded,
- * and the tests that wait have a harness timeout.
+ * and the tests that wait have a harness timeout.  The global knobs that
+ * tests change (KSM, THP, core_pattern, fail_page_alloc, the root cgroup's
+ * memory controller) are put back when the program exits, even after a
+ * test was killed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -66,6 +71,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -447,7 +453,6 @@ static long rss_kb(const void *addr)
 	return smaps_vma_kb(addr, "Rss:");
 }
 
-/* Does the VMA that contains @addr carry the smaps VmFlags mnemonic @flag? */
 /*
  * How many VMAs of /proc/self/maps overlap [addr, addr + len)?  The bounds
  * of the first one go to @first_start and @first_end.
@@ -482,6 +487,79 @@ static long memcg_current(struct memcg *cg)
 
 	snprintf(p, sizeof(p), "%s/memory.current", cg->path);
 	return read_long(p);
+}
+
+/*
+ * The global knobs that the fixtures below change, as they were when the
+ * program started.  Each fixture puts back what it changed at its
+ * teardown, but a test that times out is killed with its whole process
+ * group, teardown and all.  So the program's own process, which the
+ * harness never kills, puts everything back once more when it exits, and
+ * removes the memory cgroups that a killed test left behind.
+ */
+static const char * const ksm_knobs[] = {
+	KSM_SYSFS "pages_to_scan", KSM_SYSFS "sleep_millisecs", KSM_SYSFS "run",
+};
+
+static struct {
+	pid_t pid;
+	char ksm[ARRAY_SIZE(ksm_knobs)][32];
+	bool have_ksm;
+	char core_pattern[256];
+	bool have_core_pattern;
+	struct thp_settings thp;
+	bool have_thp;
+	struct fail_alloc fail;
+	bool memcg_was_off;
+} saved_knobs;
+
+static void __attribute__((constructor)) save_knobs(void)
+{
+	char subtree[256];
+
+	saved_knobs.pid = getpid();
+	saved_knobs.have_ksm = true;
+	for (size_t i = 0; i < ARRAY_SIZE(ksm_knobs); i++)
+		if (read_str(ksm_knobs[i], saved_knobs.ksm[i],
+			     sizeof(saved_knobs.ksm[i])))
+			saved_knobs.have_ksm = false;
+	saved_knobs.have_core_pattern =
+		!read_str("/proc/sys/kernel/core_pattern", saved_knobs.core_pattern,
+			  sizeof(saved_knobs.core_pattern));
+	if (!access(THP_SYSFS "enabled", W_OK)) {
+		thp_read_settings(&saved_knobs.thp);
+		saved_knobs.have_thp = true;
+	}
+	fail_alloc_save(&saved_knobs.fail);
+	saved_knobs.memcg_was_off =
+		!read_str(CGROOT "/cgroup.subtree_control", subtree, sizeof(subtree)) &&
+		!strstr(subtree, "memory");
+}
+
+static void __attribute__((destructor)) restore_knobs(void)
+{
+	struct memcg cg;
+	glob_t left;
+
+	/* Not in a test's child that happens to call exit(). */
+	if (getpid() != saved_knobs.pid)
+		return;
+	if (!glob(CGROOT "/refpage.*", GLOB_ONLYDIR, NULL, &left)) {
+		for (size_t i = 0; i < left.gl_pathc; i++) {
+			snprintf(cg.path, sizeof(cg.path), "%s", left.gl_pathv[i]);
+			memcg_destroy(&cg);
+		}
+		globfree(&left);
+	}
+	if (saved_knobs.memcg_was_off)
+		write_str(CGROOT "/cgroup.subtree_control", "-memory");
+	fail_alloc_restore(&saved_knobs.fail);
+	if (saved_knobs.have_thp)
+		thp_write_settings(&saved_knobs.thp);
+	if (saved_knobs.have_core_pattern)
+		write_str("/proc/sys/kernel/core_pattern", saved_knobs.core_pattern);
+	for (size_t i = 0; saved_knobs.have_ksm && i < ARRAY_SIZE(ksm_knobs); i++)
+		write_str(ksm_knobs[i], saved_knobs.ksm[i]);
 }
 
 /* Most tests: a refpage of pat8, closed at teardown. */
@@ -936,6 +1014,93 @@ TEST_F(refpage, map_shared_refused)
 		ASSERT_TRUE(is_pat8_but(p + page_size, 0, 0x11));
 		munmap(p, len);
 	}
+}
+
+/* The perms of the VMA that contains @addr ("rw-p", ...) in @perms, or -1. */
+static int vma_perms(const void *addr, char perms[5])
+{
+	unsigned long start, end, a = (unsigned long)addr;
+	char *line = NULL;
+	size_t cap = 0;
+	int ret = -1;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return -1;
+	while (getline(&line, &cap, f) > 0) {
+		if (sscanf(line, "%lx-%lx %4s ", &start, &end, perms) == 3 &&
+		    a >= start && a < end) {
+			ret = 0;
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+/*
+ * A refpage mapping is never executable, as if the fd were on a noexec
+ * mount.  mmap() with PROT_EXEC fails with EPERM, private or shared.
+ * mprotect() to PROT_EXEC fails with EACCES and leaves the mapping as it
+ * was.  With the READ_IMPLIES_EXEC personality, a PROT_READ mapping is
+ * made and is not executable.
+ */
+TEST_F(refpage, prot_exec_refused)
+{
+	const int exec_prots[] = {
+		PROT_EXEC, PROT_READ | PROT_EXEC,
+		PROT_READ | PROT_WRITE | PROT_EXEC,
+	};
+	const size_t len = 2 * page_size;
+	char perms[5];
+	int status;
+	pid_t pid;
+	char *p;
+
+	for (size_t i = 0; i < ARRAY_SIZE(exec_prots); i++) {
+		errno = 0;
+		p = mmap(NULL, len, exec_prots[i], MAP_PRIVATE, self->fd, 0);
+		ASSERT_EQ(MAP_FAILED, p) TH_LOG("prot %#x", exec_prots[i]);
+		ASSERT_EQ(EPERM, errno) TH_LOG("prot %#x", exec_prots[i]);
+	}
+	errno = 0;
+	p = mmap(NULL, len, PROT_READ | PROT_EXEC, MAP_SHARED, self->fd, 0);
+	ASSERT_EQ(MAP_FAILED, p);
+	ASSERT_EQ(EPERM, errno);
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 0x11;
+	errno = 0;
+	ASSERT_EQ(-1, mprotect(p, len, PROT_READ | PROT_EXEC));
+	ASSERT_EQ(EACCES, errno);
+	errno = 0;
+	ASSERT_EQ(-1, mprotect(p + page_size, page_size,
+			       PROT_READ | PROT_WRITE | PROT_EXEC));
+	ASSERT_EQ(EACCES, errno);
+	ASSERT_EQ(1, vma_count(p, len, NULL, NULL));
+	ASSERT_EQ(0, vma_perms(p, perms));
+	ASSERT_STREQ("rw-p", perms);
+	p[page_size] = 0x22;
+	ASSERT_TRUE(is_pat8_but(p, 0, 0x11));
+	ASSERT_TRUE(is_pat8_but(p + page_size, 0, 0x22));
+	munmap(p, len);
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		if (personality(READ_IMPLIES_EXEC) < 0)
+			_exit(1);
+		p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, self->fd, 0);
+		if (p == MAP_FAILED)
+			_exit(2);
+		if (vma_perms(p, perms) || strcmp(perms, "r--p"))
+			_exit(3);
+		_exit(is_pat8(p, len) ? 0 : 4);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, status) TH_LOG("READ_IMPLIES_EXEC child: status %#x", status);
 }
 
 /* After close() of the fd, the mapping still reads the pattern and writes. */
