@@ -17,6 +17,8 @@
 #   make inventory  rewrite guest/<base>/inventory from the last make check's logs
 #   make mutants  break the code on purpose and check that a test notices
 #                 (docs/testing.md; MUTANTS="name ..." runs only those)
+#   make cross    build $(BASE)'s kernel for arm64 (CROSS_ARCH=arm64), not
+#                 booted: the series compiles and links there
 #
 # BASE=7.3 (the default, upstream) or BASE=6.12 (the LTS backport) selects
 # the base of every target but check.  DEBUG=1 adds config/debug.config
@@ -42,12 +44,12 @@ endif
 GUEST_BIN := droppable_demo refpage_demo madv_demo madv_bench refpage_bench runone
 
 .PHONY: all deps tree export config build kernel selftests guest-bin initramfs \
-	run check shell bench bench-base series clean help inventory mutants
+	run check shell bench bench-base series clean help inventory mutants cross
 
 all: run
 
 help:
-	@sed -n '3,23p' Makefile
+	@sed -n '3,25p' Makefile
 
 deps:
 	@scripts/deps.sh
@@ -114,10 +116,13 @@ inventory:
 mutants: deps guest-bin
 	@scripts/mutants.sh $(MUTANTS)
 
+cross: tree
+	@BASE=$(BASE) CROSS_ARCH=$(or $(CROSS_ARCH),arm64) scripts/cross.sh
+
 series: tree
 	@BASE=$(BASE) scripts/series.sh
 
 clean:
-	rm -rf $(foreach b,7.3 6.12,$(BUILD)/$(b)/obj $(BUILD)/$(b)/obj-debug $(BUILD)/$(b)/selftests \
+	rm -rf $(foreach b,7.3 6.12,$(BUILD)/$(b)/obj $(BUILD)/$(b)/obj-debug $(BUILD)/$(b)/obj-arm64 $(BUILD)/$(b)/selftests \
 		$(BUILD)/$(b)/initramfs $(BUILD)/$(b)/initramfs.cpio.gz $(BUILD)/$(b)/series) \
 		$(BUILD)/run $(BUILD)/guest-bin

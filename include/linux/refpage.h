@@ -20,7 +20,10 @@
 #ifdef CONFIG_REFPAGE
 extern const struct file_operations refpage_fops;
 
-/* Implemented in Rust; @file must be a refpage file kept alive by the caller. */
+/*
+ * Implemented in Rust; @file must be kept alive by the caller.  For a file
+ * that is not a refpage file, they return NULL and false.
+ */
 struct page *refpage_file_page(const struct file *file);
 bool refpage_file_fill(const struct file *file, struct page *page);
 long refpage_create_fd(const void __user *content, unsigned int size,

@@ -146,16 +146,16 @@ impl RefPage {
 
     /// Returns the [`RefPage`] of `file`, or `None` if it is not a refpage file.
     fn from_file(file: &File) -> Option<&Self> {
-        // SAFETY: `f_op` and `private_data` are set when the file is created and do not change
-        // while it is alive, which the reference `file` guarantees.
-        let (fops, data) = unsafe { ((*file.as_ptr()).f_op, (*file.as_ptr()).private_data) };
+        // SAFETY: `f_op` is set when the file is created and does not change while it is alive,
+        // which the reference `file` guarantees.
+        let fops = unsafe { (*file.as_ptr()).f_op };
         if !core::ptr::eq(fops, &raw const bindings::refpage_fops) {
             return None;
         }
-        // SAFETY: the `private_data` of a refpage file is the `RefPage` that `new_file()` gave it,
-        // which lives until `release`, and `release` runs only after the last reference to the
-        // file is gone.
-        Some(unsafe { &*data.cast::<Self>() })
+        // SAFETY: this is a refpage file, whose `private_data` is set before the file is
+        // published and never changes: it is the `RefPage` that `new_file()` gave it, which lives
+        // until `release`, and `release` runs only after the last reference to the file is gone.
+        Some(unsafe { &*(*file.as_ptr()).private_data.cast::<Self>() })
     }
 }
 
@@ -305,12 +305,12 @@ unsafe extern "C" fn refpage_show_fdinfo(m: *mut bindings::seq_file, file: *mut 
     }
 }
 
-/// Returns the reference page of a refpage file.
+/// Returns the reference page of a refpage file, or null if `file` is not one.
 ///
 /// # Safety
 ///
-/// `file` must be a live refpage file for the duration of the call; a mapping's `vm_file` under
-/// the mmap or VMA lock is.
+/// `file` must be a live file for the duration of the call; a mapping's `vm_file` under the mmap
+/// or VMA lock is.
 #[export]
 unsafe extern "C" fn refpage_file_page(file: *const bindings::file) -> *mut bindings::page {
     // SAFETY: the caller passes a live file.
@@ -461,8 +461,9 @@ mod tests {
         assert_eq!(create(null, 8, 1), Err(EINVAL));
         assert_eq!(create(null, 2 * PAGE_SIZE as u32, 0), Err(EINVAL));
         // A pointer into the top page of the address space is not a user address, whatever the
-        // task's mm: `access_ok()` refuses it, and the read fails before it starts. (Unmapped
-        // user addresses are the selftest's: a KUnit thread has no user mm of its own to test.)
+        // task's mm: `access_ok()` refuses it, and the read fails before it starts (on the
+        // architectures that build Rust, none of which has a separate user address space).
+        // Unmapped user addresses are the selftest's: a KUnit thread has no user mm to test.
         let kernel = UserPtr::from_addr(0usize.wrapping_sub(PAGE_SIZE));
         assert_eq!(create(kernel, 8, 0), Err(EFAULT));
         assert_eq!(create(kernel, PAGE_SIZE as u32, 0), Err(EFAULT));

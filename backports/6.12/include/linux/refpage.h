@@ -20,7 +20,10 @@
 #ifdef CONFIG_REFPAGE
 extern const struct file_operations refpage_fops;
 
-/* Implemented in Rust; @file must be a refpage file kept alive by the caller. */
+/*
+ * Implemented in Rust; @file must be kept alive by the caller.  For a file
+ * that is not a refpage file, they return NULL and false.
+ */
 struct page *refpage_file_page(const struct file *file);
 bool refpage_file_fill(const struct file *file, struct page *page);
 long refpage_create_fd(const void __user *content, unsigned int size,
@@ -160,6 +163,23 @@ static inline bool is_vma_fill_pfn(const struct vm_area_struct *vma,
 				   unsigned long pfn)
 {
 	return is_zero_pfn(pfn) || is_refpage_pfn(vma, pfn);
+}
+
+/**
+ * file_refuses_exec - May mappings of @file never be executable?
+ * @file: the file being mapped.
+ *
+ * True on a noexec mount, and for refpage files: the reference page is
+ * mapped with special PTEs, which get no I-cache maintenance on some
+ * architectures.  Since 7.x the anon-inode filesystem is noexec and
+ * path_noexec() covers refpage files too; 6.12's is not.
+ *
+ * Returns: true if mmap() must refuse PROT_EXEC and READ_IMPLIES_EXEC must
+ * not apply.
+ */
+static inline bool file_refuses_exec(const struct file *file)
+{
+	return path_noexec(&file->f_path) || file_is_refpage(file);
 }
 
 #endif /* _LINUX_REFPAGE_H */

@@ -341,13 +341,18 @@ impl NewVma<'_> {
     }
 
     /// Clears `VM_MAYEXEC`, so that `mprotect(PROT_EXEC)` fails with
-    /// `EACCES`; the caller has checked that `VM_EXEC` is clear.
-    fn clear_mayexec(&mut self) {
-        let flags = self.flags() & !(bindings::VM_MAYEXEC as ffi::c_ulong);
-        // SAFETY: by the type invariant, nobody else sees the VMA yet, so
-        // this is no data race, and `vm_flags_clear()`'s write lock of the
-        // VMA is not needed; a VMA without `VM_EXEC` may lose `VM_MAYEXEC`.
-        unsafe { self.0.__bindgen_anon_2.vm_flags = flags };
+    /// `EACCES`, as 7.x's `VmaNew::try_clear_mayexec()` does; `EINVAL` if
+    /// `VM_EXEC` is set.
+    fn try_clear_mayexec(&mut self) -> Result {
+        let flags = self.flags();
+        if flags & bindings::VM_EXEC as ffi::c_ulong != 0 {
+            return Err(EINVAL);
+        }
+        // By the type invariant nobody else sees the VMA yet, so this
+        // write needs no VMA write lock (`vm_flags_clear()` takes one) and
+        // races with nothing; `__vm_flags` is the member C writes.
+        self.0.__bindgen_anon_2.__vm_flags = flags & !(bindings::VM_MAYEXEC as ffi::c_ulong);
+        Ok(())
     }
 
     /// Makes the VMA anonymous, as `vma_set_anonymous()` does: page faults
@@ -372,12 +377,13 @@ unsafe extern "C" fn refpage_mmap(
     // INVARIANT: the VFS hands the new VMA to this handler only.
     // SAFETY: `vma` is valid and exclusively ours for the call.
     let mut vma = NewVma(unsafe { &mut *vma });
-    match check_mmap_flags(vma.flags()) {
-        Ok(()) => {
-            vma.clear_mayexec();
-            vma.set_anonymous();
-            0
-        }
+    let res = check_mmap_flags(vma.flags()).and_then(|()| {
+        vma.try_clear_mayexec()?;
+        vma.set_anonymous();
+        Ok(())
+    });
+    match res {
+        Ok(()) => 0,
         Err(e) => e.to_errno(),
     }
 }
@@ -385,9 +391,10 @@ unsafe extern "C" fn refpage_mmap(
 /// Checks the flags of a new mapping: private, and not executable.
 ///
 /// An executable mapping is refused with `EPERM`, as `mmap()` refuses one
-/// of a file on a `noexec` mount (which 7.x's anon-inode filesystem is, and
-/// 6.12's is not): the reference page is mapped only with special PTEs,
-/// which some architectures (arm64) leave out of their I-cache maintenance.
+/// of a file on a `noexec` mount: the reference page is mapped only with
+/// special PTEs, which some architectures (arm64) leave out of their I-cache
+/// maintenance.  `do_mmap()` refuses it first (`file_refuses_exec()`); the
+/// check here does not rest on that.
 /// A shared mapping would let writes reach the reference page: `EINVAL`.
 ///
 /// ```
@@ -487,7 +494,9 @@ const _: [unsafe extern "C" fn(*const bindings::file, *mut bindings::page) -> bo
 /// use kernel::refpage::refpage_create_fd;
 ///
 /// let null = core::ptr::null();
-/// // Not a user address, whatever the task's mm: `access_ok()` refuses it.
+/// // Not a user address, whatever the task's mm: `access_ok()` refuses it
+/// // (on the architectures that build Rust, none of which has a separate
+/// // user address space).
 /// // (Unmapped user addresses are the selftest's: a doctest's kernel
 /// // thread has no user mm of its own to test.)
 /// let kernel = 0usize.wrapping_sub(PAGE_SIZE) as *const kernel::ffi::c_void;

@@ -494,72 +494,126 @@ static long memcg_current(struct memcg *cg)
  * program started.  Each fixture puts back what it changed at its
  * teardown, but a test that times out is killed with its whole process
  * group, teardown and all.  So the program's own process, which the
- * harness never kills, puts everything back once more when it exits, and
- * removes the memory cgroups that a killed test left behind.
+ * harness never kills, puts back every knob that differs once more when it
+ * exits or is stopped by SIGTERM, SIGINT, SIGHUP or SIGQUIT, and removes
+ * the memory cgroups that its killed tests left behind.  Only read_str()
+ * and write_str(), which never exit, are used here.
  */
-static const char * const ksm_knobs[] = {
-	KSM_SYSFS "pages_to_scan", KSM_SYSFS "sleep_millisecs", KSM_SYSFS "run",
-};
+#define MAX_SAVED_KNOBS 48
 
 static struct {
 	pid_t pid;
-	char ksm[ARRAY_SIZE(ksm_knobs)][32];
-	bool have_ksm;
-	char core_pattern[256];
-	bool have_core_pattern;
-	struct thp_settings thp;
-	bool have_thp;
-	struct fail_alloc fail;
+	int nr;
+	struct {
+		char path[128];
+		char val[256];
+		bool mode;	/* "always [madvise] never": the bracketed word */
+	} knob[MAX_SAVED_KNOBS];
 	bool memcg_was_off;
 } saved_knobs;
 
-static void __attribute__((constructor)) save_knobs(void)
+static int read_knob(const char *path, bool mode, char *buf, size_t len)
 {
-	char subtree[256];
+	char *open, *close;
 
-	saved_knobs.pid = getpid();
-	saved_knobs.have_ksm = true;
-	for (size_t i = 0; i < ARRAY_SIZE(ksm_knobs); i++)
-		if (read_str(ksm_knobs[i], saved_knobs.ksm[i],
-			     sizeof(saved_knobs.ksm[i])))
-			saved_knobs.have_ksm = false;
-	saved_knobs.have_core_pattern =
-		!read_str("/proc/sys/kernel/core_pattern", saved_knobs.core_pattern,
-			  sizeof(saved_knobs.core_pattern));
-	if (!access(THP_SYSFS "enabled", W_OK)) {
-		thp_read_settings(&saved_knobs.thp);
-		saved_knobs.have_thp = true;
+	if (read_str(path, buf, len))
+		return -1;
+	open = mode ? strchr(buf, '[') : NULL;
+	close = open ? strchr(open, ']') : NULL;
+	if (close) {
+		memmove(buf, open + 1, close - open - 1);
+		buf[close - open - 1] = 0;
 	}
-	fail_alloc_save(&saved_knobs.fail);
-	saved_knobs.memcg_was_off =
-		!read_str(CGROOT "/cgroup.subtree_control", subtree, sizeof(subtree)) &&
-		!strstr(subtree, "memory");
+	return 0;
 }
 
-static void __attribute__((destructor)) restore_knobs(void)
+/* Knobs are put back in the order they were saved. */
+static void save_knob(const char *path, bool mode)
 {
+	int n = saved_knobs.nr;
+
+	if (n == MAX_SAVED_KNOBS ||
+	    read_knob(path, mode, saved_knobs.knob[n].val,
+		      sizeof(saved_knobs.knob[n].val)))
+		return;
+	snprintf(saved_knobs.knob[n].path, sizeof(saved_knobs.knob[n].path),
+		 "%s", path);
+	saved_knobs.knob[n].mode = mode;
+	saved_knobs.nr++;
+}
+
+static void restore_knobs(void)
+{
+	char pattern[64], now[256];
 	struct memcg cg;
 	glob_t left;
 
-	/* Not in a test's child that happens to call exit(). */
+	/* Not in a test's child that happens to call exit() or get a signal. */
 	if (getpid() != saved_knobs.pid)
 		return;
-	if (!glob(CGROOT "/refpage.*", GLOB_ONLYDIR, NULL, &left)) {
+	snprintf(pattern, sizeof(pattern), CGROOT "/refpage.%d.*", saved_knobs.pid);
+	if (!glob(pattern, GLOB_ONLYDIR, NULL, &left)) {
 		for (size_t i = 0; i < left.gl_pathc; i++) {
 			snprintf(cg.path, sizeof(cg.path), "%s", left.gl_pathv[i]);
 			memcg_destroy(&cg);
 		}
 		globfree(&left);
 	}
-	if (saved_knobs.memcg_was_off)
+	if (saved_knobs.memcg_was_off &&
+	    !read_str(CGROOT "/cgroup.subtree_control", now, sizeof(now)) &&
+	    strstr(now, "memory"))
 		write_str(CGROOT "/cgroup.subtree_control", "-memory");
-	fail_alloc_restore(&saved_knobs.fail);
-	if (saved_knobs.have_thp)
-		thp_write_settings(&saved_knobs.thp);
-	if (saved_knobs.have_core_pattern)
-		write_str("/proc/sys/kernel/core_pattern", saved_knobs.core_pattern);
-	for (size_t i = 0; saved_knobs.have_ksm && i < ARRAY_SIZE(ksm_knobs); i++)
-		write_str(ksm_knobs[i], saved_knobs.ksm[i]);
+	for (int i = 0; i < saved_knobs.nr; i++) {
+		if (!read_knob(saved_knobs.knob[i].path, saved_knobs.knob[i].mode,
+			       now, sizeof(now)) &&
+		    !strcmp(now, saved_knobs.knob[i].val))
+			continue;
+		write_str(saved_knobs.knob[i].path, saved_knobs.knob[i].val);
+	}
+}
+
+static void restore_knobs_on_signal(int sig)
+{
+	restore_knobs();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void __attribute__((constructor)) save_knobs(void)
+{
+	const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+	char subtree[256];
+	glob_t sizes;
+
+	saved_knobs.pid = getpid();
+	save_knob(KSM_SYSFS "pages_to_scan", false);
+	save_knob(KSM_SYSFS "sleep_millisecs", false);
+	save_knob(KSM_SYSFS "run", false);
+	save_knob("/proc/sys/kernel/core_pattern", false);
+	save_knob(THP_SYSFS "enabled", true);
+	save_knob(THP_SYSFS "use_zero_page", false);
+	if (!glob(THP_SYSFS "hugepages-*kB/enabled", 0, NULL, &sizes)) {
+		for (size_t i = 0; i < sizes.gl_pathc; i++)
+			save_knob(sizes.gl_pathv[i], true);
+		globfree(&sizes);
+	}
+	/* Probability first, as fail_alloc_restore() does. */
+	for (int i = 0; i < FAIL_ALLOC_KNOBS; i++) {
+		char path[128];
+
+		snprintf(path, sizeof(path), FAIL_PAGE_ALLOC "%s", fail_alloc_knob[i]);
+		save_knob(path, false);
+	}
+	saved_knobs.memcg_was_off =
+		!read_str(CGROOT "/cgroup.subtree_control", subtree, sizeof(subtree)) &&
+		!strstr(subtree, "memory");
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		signal(sigs[i], restore_knobs_on_signal);
+}
+
+static void __attribute__((destructor)) restore_knobs_at_exit(void)
+{
+	restore_knobs();
 }
 
 /* Most tests: a refpage of pat8, closed at teardown. */
@@ -1041,10 +1095,12 @@ static int vma_perms(const void *addr, char perms[5])
 
 /*
  * A refpage mapping is never executable, as if the fd were on a noexec
- * mount.  mmap() with PROT_EXEC fails with EPERM, private or shared.
- * mprotect() to PROT_EXEC fails with EACCES and leaves the mapping as it
- * was.  With the READ_IMPLIES_EXEC personality, a PROT_READ mapping is
- * made and is not executable.
+ * mount.  mmap() with PROT_EXEC fails with EPERM, private, droppable or
+ * shared, and with MAP_FIXED over a written mapping it leaves that mapping
+ * as it was.  mprotect() to PROT_EXEC fails with EACCES, from PROT_NONE
+ * too, and leaves the mapping as it was.  With the READ_IMPLIES_EXEC
+ * personality, PROT_READ in mmap() and in mprotect() does not make the
+ * mapping executable.
  */
 TEST_F(refpage, prot_exec_refused)
 {
@@ -1068,6 +1124,31 @@ TEST_F(refpage, prot_exec_refused)
 	p = mmap(NULL, len, PROT_READ | PROT_EXEC, MAP_SHARED, self->fd, 0);
 	ASSERT_EQ(MAP_FAILED, p);
 	ASSERT_EQ(EPERM, errno);
+	errno = 0;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_DROPPABLE,
+		 self->fd, 0);
+	ASSERT_EQ(MAP_FAILED, p);
+	ASSERT_EQ(EPERM, errno);
+
+	/* Refused before anything is unmapped: the old mapping survives. */
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0x33, len);
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, mmap(p, len, PROT_READ | PROT_EXEC,
+				   MAP_PRIVATE | MAP_FIXED, self->fd, 0));
+	ASSERT_EQ(EPERM, errno);
+	ASSERT_TRUE(is_filled(p, len, 0x33));
+	munmap(p, len);
+
+	p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	errno = 0;
+	ASSERT_EQ(-1, mprotect(p, len, PROT_READ | PROT_EXEC));
+	ASSERT_EQ(EACCES, errno);
+	ASSERT_EQ(0, mprotect(p, len, PROT_READ));
+	ASSERT_TRUE(is_pat8(p, len));
+	munmap(p, len);
 
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
@@ -1097,7 +1178,13 @@ TEST_F(refpage, prot_exec_refused)
 			_exit(2);
 		if (vma_perms(p, perms) || strcmp(perms, "r--p"))
 			_exit(3);
-		_exit(is_pat8(p, len) ? 0 : 4);
+		if (!is_pat8(p, len))
+			_exit(4);
+		if (mprotect(p, len, PROT_NONE) || mprotect(p, len, PROT_READ))
+			_exit(5);
+		if (vma_perms(p, perms) || strcmp(perms, "r--p"))
+			_exit(6);
+		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_EQ(0, status) TH_LOG("READ_IMPLIES_EXEC child: status %#x", status);
@@ -1134,7 +1221,11 @@ FIXTURE_SETUP(memcg)
 {
 	if (!refpage_supported())
 		SKIP(return, "%s", refpage_skip_reason);
-	if (memcg_create(&self->cg, "refpage"))
+	char name[32];
+
+	/* refpage.<program's pid>.<test's pid>, for restore_knobs(). */
+	snprintf(name, sizeof(name), "refpage.%d", saved_knobs.pid);
+	if (memcg_create(&self->cg, name))
 		SKIP(return, "cgroup v2 memory controller is not available");
 	self->have_cg = true;
 }
