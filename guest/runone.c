@@ -190,7 +190,7 @@ int main(int argc, char **argv)
 		if (rc < 0 && t >= deadline && !timed_out) {
 			timed_out = 1;
 			snprintf(line, sizeof(line),
-				 "%s### TIMEOUT %s after %.0f s: blocked tasks on the console\n",
+				 "%s### TIMEOUT %s after %.0f s: sysrq-w lists any blocked tasks on the console\n",
 				 at_line_start ? "" : "\n", name, t - start);
 			put(line, strlen(line));
 			at_line_start = 1;
