@@ -165,6 +165,36 @@ static inline bool is_vma_fill_pfn(const struct vm_area_struct *vma,
 	return is_zero_pfn(pfn) || is_refpage_pfn(vma, pfn);
 }
 
+/*
+ * Every mapping of a descriptor shares one reference page, and each GUP pin
+ * adds GUP_PIN_COUNTING_BIAS (1024) to its reference count: about two
+ * million concurrent short-term pins, well within reach of one large
+ * asynchronous O_DIRECT write, would overflow it.  Past this count GUP
+ * pins or references a private copy instead.
+ */
+#define REFPAGE_GUP_REF_CEILING	(INT_MAX / 2)
+
+/**
+ * refpage_gup_must_unshare - Must GUP copy instead of taking the reference page?
+ * @vma: the refpage VMA, kept alive by the caller.
+ * @page: @vma's reference page, mapped by the PTE that GUP follows.
+ *
+ * Once the reference page's count is past REFPAGE_GUP_REF_CEILING, GUP
+ * breaks COW (FAULT_FLAG_UNSHARE), as it does for a long-term pin, and
+ * pins the private copy, so that no process can exhaust the count for all
+ * the others that share the descriptor.  The check and the increment are
+ * not atomic: each task racing between them adds at most one pin more,
+ * far below the other half of the range.
+ *
+ * Returns: true if GUP must unshare rather than reference @page.
+ */
+static inline bool refpage_gup_must_unshare(const struct vm_area_struct *vma,
+					    const struct page *page)
+{
+	return page_ref_count(page) > REFPAGE_GUP_REF_CEILING &&
+	       is_cow_mapping(vma->vm_flags);
+}
+
 /**
  * file_refuses_exec - May mappings of @file never be executable?
  * @file: the file being mapped.
