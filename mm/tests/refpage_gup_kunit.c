@@ -169,6 +169,7 @@ static struct kunit_suite refpage_gup_suite = {
 	.name = "refpage_gup",
 	.test_cases = refpage_gup_cases,
 };
+
 kunit_test_suite(refpage_gup_suite);
 
 MODULE_DESCRIPTION("KUnit tests of GUP on refpage mappings");
