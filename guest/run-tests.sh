@@ -10,9 +10,18 @@ echo "### MMRUST TESTS BEGIN"
 echo "### LIST $(grep -vcE '^[[:space:]]*(#|$)' "$list") programs"
 # An argument "hugepages=N" is not the program's: the program runs with
 # exactly N free 2 MiB hugetlb pages (hugetlb_madv_vs_map needs one and
-# only one), and the boot's count comes back afterwards.
+# only one), and the boot's count comes back afterwards.  An argument
+# "retry=1" is not the program's either: if the program fails (runone
+# exits non-zero), it runs once more after a "### RETRY" line, and
+# scripts/report.py judges the rerun and prints the first run's failure.
 while read -r name tmo args; do
 	case $name in ''|\#*) continue ;; esac
+	retry=
+	case " $args " in
+	*" retry=1 "*)
+		retry=1
+		args=$(echo " $args " | sed "s/ retry=1 / /; s/^ *//; s/ *$//") ;;
+	esac
 	pages=
 	case " $args " in
 	*" hugepages="*)
@@ -23,7 +32,11 @@ while read -r name tmo args; do
 		echo "$pages" >/proc/sys/vm/nr_hugepages ;;
 	esac
 	# shellcheck disable=SC2086
-	/tests/runone "$name" "$tmo" "/tests/$name" $args
+	if ! /tests/runone "$name" "$tmo" "/tests/$name" $args && [ -n "$retry" ]; then
+		echo "### RETRY $name: the first run failed; running it once more"
+		# shellcheck disable=SC2086
+		/tests/runone "$name" "$tmo" "/tests/$name" $args
+	fi
 	[ -n "$pages" ] && echo "$saved" >/proc/sys/vm/nr_hugepages
 done <"$list"
 # With kmemleak (the debug kernel), scan for leaks now that every test has

@@ -16,6 +16,9 @@
  * tasks are dumped to the console first (sysrq-w), and rc is 137.  A
  * program that cannot be killed (stuck in the kernel) is given up on 30 s
  * later, so that the remaining programs still run.
+ *
+ * Exits 0 when the program exited 0 or 4 (KSFT_SKIP), 1 otherwise, so that
+ * run-tests.sh can rerun a "retry=1" program.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -225,5 +228,5 @@ int main(int argc, char **argv)
 	snprintf(line, sizeof(line), "### END %s rc=%d secs=%.0f\n", name, rc,
 		 now() - start);
 	put(line, strlen(line));
-	return 0;
+	return rc == 0 || rc == 4 ? 0 : 1;
 }

@@ -244,7 +244,7 @@ def kselftest_blocks(lines):
     cur = None
     info = {'begun': False, 'done': False, 'setup': [], 'taint': None,
             'listed': None, 'debug_locks': None,
-            'poweroff': False, 'kmemleak': [], 'timeouts': [], 'errors': []}
+            'poweroff': False, 'kmemleak': [], 'timeouts': [], 'errors': [], 'retried': []}
     blocks = []
     in_kmemleak = False
     for raw in lines:
@@ -277,7 +277,16 @@ def kselftest_blocks(lines):
             blocks.append(cur)
             cur = None
             continue
-        if l.startswith('### TIMEOUT '):
+        if l.startswith('### RETRY '):
+            # run-tests.sh ran the program again after a failed first run
+            # (a "retry=1" program): the first block is judged apart.
+            name = l[10:].split()[0].rstrip(':') if l[10:].split() else ''
+            first = [i for i, b in enumerate(blocks) if b['name'] == name]
+            if not first:
+                info['errors'].append(f'RETRY for {name} without a first run')
+            else:
+                info['retried'].append(blocks.pop(first[-1]))
+        elif l.startswith('### TIMEOUT '):
             info['timeouts'].append(l[4:])
         elif l.startswith('### MMRUST TESTS BEGIN'):
             info['begun'] = True
@@ -332,7 +341,10 @@ def judge_program(b):
     elif not cases:
         problems.append(f'ran no test case (exit {rc})')
     elif rc not in (0, 4) and not any(st == 'fail' for st, _ in cases):
-        problems.append(f'exited {rc} with no failing case')
+        # ksft_exit_fail_msg() says why on a "Bail out!" line: keep it.
+        why = [l.strip() for l in b['lines'] if 'Bail out!' in l]
+        problems.append(f'exited {rc} with no failing case'
+                        + (f' ({why[-1]})' if why else ''))
     return cases, problems
 
 
@@ -345,6 +357,18 @@ def read_list(path):
             w = line.split()
             if w and not w[0].startswith('#'):
                 progs.append((w[0], int(w[1]) if len(w) > 1 and w[1].isdigit() else 0))
+    return progs
+
+
+def read_retries(path):
+    """The programs whose list line says "retry=1": one rerun after a failure."""
+    progs = set()
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                w = line.split()
+                if w and not w[0].startswith('#') and 'retry=1' in w[2:]:
+                    progs.add(w[0])
     return progs
 
 
@@ -465,6 +489,18 @@ def judge_run(label, d, inventory, skips_ok, expect_kunit=True, required=None):
     for name, _ in listed:
         if name not in seen and info['done']:
             fail(f'{name}: listed but did not run')
+    # A failed first run of a "retry=1" program is no failure when its rerun
+    # (judged above like any run) passes, but it is printed and counted.
+    reruns = []
+    retries = read_retries(os.path.join(d, 'list'))
+    for b in info['retried']:
+        if b['name'] not in retries:
+            fail(f'{b["name"]}: was run twice, but its list line does not say retry=1')
+            continue
+        pcases, problems = judge_program(b)
+        why = problems + [n for st, n in pcases if st == 'fail'] or [f'exit {b["rc"]}']
+        reruns.append(('rerun', b['name'], 'first run failed, then the rerun was judged',
+                      f' ({"; ".join(why[:3])})'))
 
     # Inventory: for KUnit and every program that this run selected.  A
     # full run must select every program the inventory requires of it.
@@ -500,6 +536,7 @@ def judge_run(label, d, inventory, skips_ok, expect_kunit=True, required=None):
                 st, note = 'fail', (' (skipped, and not in guest/expected-skips)' if not skips_ok[(p, n)]
                                     else ' (skipped more often than guest/expected-skips says)')
         judged.append((st, p, n, note))
+    judged += reruns
 
     # The console: splats anywhere, KUnit's and the tests' time alike.
     splats = [l for l in console if SPLAT.search(STAMP.sub('', l))]
@@ -524,11 +561,11 @@ def write_inventory(path, inventory, per_run, all_fails):
             print(f'  {f}')
         return 1
     keep = collections.Counter(inventory)
-    ran = {p for cases in per_run.values() for _, p, _, _ in cases}
+    ran = {p for cases in per_run.values() for st, p, _, _ in cases if st != 'rerun'}
     # Every run must agree on the programs they share; take the first.
     new = collections.Counter()
     for cases in per_run.values():
-        c = collections.Counter((p, n) for _, p, n, _ in cases)
+        c = collections.Counter((p, n) for st, p, n, _ in cases if st != 'rerun')
         for p in {p for p, _ in c}:
             if not any(q == p for q, _ in new):
                 new.update({k: v for k, v in c.items() if k[0] == p})
@@ -617,6 +654,8 @@ def main(argv=None):
     line = f"{n['pass']} passed, {failed} failed, {n['skip']} skipped"
     if n['xfail']:
         line += f", {n['xfail']} xfailed"
+    if n['rerun']:
+        line += f", {n['rerun']} rerun"
     print(line)
     return 1 if failed else 0
 

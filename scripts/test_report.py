@@ -45,17 +45,20 @@ class Run:
     """A run directory made from pieces, with sane defaults."""
 
     def __init__(self, tmp, programs, console=KUNIT_OK, qrc=0, taint=262144,
-                 done=True, poweroff=True, setup=(), extra='', listed=None):
+                 done=True, poweroff=True, setup=(), extra='', listed=None, retry=()):
         self.dir = tempfile.mkdtemp(dir=tmp)
         with open(os.path.join(self.dir, 'console.log'), 'w') as f:
             f.write(console)
         with open(os.path.join(self.dir, 'qemu.rc'), 'w') as f:
             f.write(f'{qrc}\n')
         with open(os.path.join(self.dir, 'list'), 'w') as f:
-            f.write(''.join(f'{name} 60\n' for name, _ in programs))
+            names = list(dict.fromkeys(name for name, _ in programs))
+            f.write(''.join(f'{name} 60{" retry=1" if name in retry else ""}\n' for name in names))
+        if listed is None:
+            listed = len(names)
         out = '### MMRUST SETUP\n' + ''.join(f'### SETUP FAIL {s}\n' for s in setup)
-        out += f'### MMRUST TESTS BEGIN\n### LIST {len(programs) if listed is None else listed} programs\n'
-        out += ''.join(b if b.startswith('### BEGIN') else block(n, b) for n, b in programs)
+        out += f'### MMRUST TESTS BEGIN\n### LIST {listed} programs\n'
+        out += ''.join(b if b.startswith('###') else block(n, b) for n, b in programs)
         out += extra
         if done:
             out += f'### TAINTED {taint}\n### MMRUST TESTS DONE\n'
@@ -177,6 +180,41 @@ class ReportTest(unittest.TestCase):
     def test_unterminated_line_then_exit_1_fails(self):
         b = '### BEGIN p\n| TAP version 13\n| 1..1\n| ok 1 a\n| Testing x... \n### END p rc=1 secs=0\n'
         self.assertFails(self.judge([('p', b)], [('p', 'a')]), 'exited 1 with no failing case')
+
+    def test_bail_out_reason_is_reported(self):
+        b = '### BEGIN p\n| TAP version 13\n| 1..2\n| ok 1 a\n| Bail out! No THP is allocated\n### END p rc=1 secs=0\n'
+        self.assertFails(self.judge([('p', b)], [('p', 'a')]),
+                         'exited 1 with no failing case (Bail out! No THP is allocated)')
+
+    # A "retry=1" program: its failed first run is shown, not counted, when
+    # the rerun passes; a failed rerun fails; a rerun the list did not
+    # allow fails.
+    RETRY = '### RETRY p: the first run failed; running it once more\n'
+
+    def retried(self, second_ok=True, **kw):
+        first = block('p', 'TAP version 13\n1..2\nok 1 a\nBail out! No THP is allocated\n', rc=1)
+        second = block('p', tap('ok a', 'ok b' if second_ok else 'not ok b'), rc=0 if second_ok else 1)
+        return self.judge([('p', first), ('p', self.RETRY + second)],
+                          [('p', 'a'), ('p', 'b')], **kw)
+
+    def test_retry_then_pass_is_green_and_shown(self):
+        res = self.retried(retry=('p',))
+        self.assertGreen(res)
+        flaky = [c for c in res[0] if c[0] == 'rerun']
+        self.assertEqual(len(flaky), 1)
+        self.assertIn('Bail out! No THP is allocated', flaky[0][3])
+        self.assertEqual(collections.Counter(c[0] for c in res[0]), {'pass': 4, 'rerun': 1})
+
+    def test_retry_then_fail_fails(self):
+        self.assertFails(self.retried(second_ok=False, retry=('p',)), 'p: b')
+
+    def test_retry_not_allowed_fails(self):
+        self.assertFails(self.retried(), 'its list line does not say retry=1')
+
+    def test_retry_without_first_run_fails(self):
+        self.assertFails(self.judge([('p', self.RETRY + block('p', tap('ok a', 'ok b')))],
+                                    [('p', 'a'), ('p', 'b')], retry=('p',)),
+                         'RETRY for p without a first run')
 
     def test_begin_inside_block_fails(self):
         b = '### BEGIN p\n| 1..1\n| ok 1 a\n'
