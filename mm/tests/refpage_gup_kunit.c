@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * GUP on a refpage mapping, in the KUnit thread's own mm: a read-only pin
- * takes the reference page, a long-term pin or a pin past the ceiling takes
- * a private copy filled from the pattern, and the reference page's count
- * never passes REFPAGE_GUP_REF_CEILING by more than the pins in flight.
+ * Refpage mappings in the KUnit thread's own mm.
+ *
+ * refpage_gup: a read-only pin takes the reference page, a long-term pin or
+ * a pin past the ceiling takes a private copy filled from the pattern, and
+ * the reference page's count never passes REFPAGE_GUP_REF_CEILING by more
+ * than the pins in flight.
+ *
+ * refpage_vma: what the file's mmap hook makes of a real VMA, through
+ * vm_mmap() as mmap(2) reaches it: a private mapping becomes anonymous
+ * memory that keeps the file and may never become executable; shared and
+ * executable mappings are refused.
  */
 #include <kunit/test.h>
 #include <linux/err.h>
@@ -158,6 +165,70 @@ static void refpage_gup_past_ceiling_copies(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, page_ref_count(ref), before);
 }
 
+/*
+ * A private mapping is anonymous memory (no vm_ops), keeps the file as
+ * vm_file, and has lost VM_MAYEXEC, so that mprotect() cannot make it
+ * executable later.  Its untouched page reads as the pattern.
+ */
+static void refpage_vma_private_is_anonymous(struct kunit *test)
+{
+	bool anon, refpage, mayexec, shared, same_file;
+	struct vm_area_struct *vma;
+	char buf[PATTERN_SIZE];
+	struct mm_struct *mm;
+	struct file *file;
+	unsigned long addr;
+
+	/* The first kunit_vm_mmap() gives the thread its mm. */
+	addr = refpage_gup_map(test, &file);
+	mm = current->mm;
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, vma, "no VMA at %lx", addr);
+	anon = vma_is_anonymous(vma);
+	refpage = vma_is_refpage(vma);
+	same_file = vma->vm_file == file;
+	mayexec = vma->vm_flags & VM_MAYEXEC;
+	shared = vma->vm_flags & (VM_SHARED | VM_MAYSHARE);
+	mmap_read_unlock(mm);
+
+	KUNIT_EXPECT_TRUE(test, anon);
+	KUNIT_EXPECT_TRUE(test, refpage);
+	KUNIT_EXPECT_TRUE(test, same_file);
+	KUNIT_EXPECT_FALSE(test, mayexec);
+	KUNIT_EXPECT_FALSE(test, shared);
+	KUNIT_ASSERT_EQ(test, copy_from_user(buf, (void __user *)addr,
+					     sizeof(buf)), 0);
+	KUNIT_EXPECT_MEMEQ(test, buf, refpage_gup_pattern, PATTERN_SIZE);
+}
+
+/* A shared mapping would let writes reach the reference page: EINVAL. */
+static void refpage_vma_shared_refused(struct kunit *test)
+{
+	struct file *file;
+	unsigned long addr;
+
+	refpage_gup_map(test, &file);
+	addr = kunit_vm_mmap(test, file, 0, PAGE_SIZE, PROT_READ, MAP_SHARED,
+			     0);
+	KUNIT_EXPECT_EQ(test, (long)addr, -EINVAL);
+}
+
+/*
+ * Special PTEs get no I-cache maintenance on some architectures: an
+ * executable mapping is refused with EPERM, as on a noexec mount.
+ */
+static void refpage_vma_exec_refused(struct kunit *test)
+{
+	struct file *file;
+	unsigned long addr;
+
+	refpage_gup_map(test, &file);
+	addr = kunit_vm_mmap(test, file, 0, PAGE_SIZE, PROT_READ | PROT_EXEC,
+			     MAP_PRIVATE, 0);
+	KUNIT_EXPECT_EQ(test, (long)addr, -EPERM);
+}
+
 static struct kunit_case refpage_gup_cases[] = {
 	KUNIT_CASE(refpage_gup_pin_takes_reference_page),
 	KUNIT_CASE(refpage_gup_longterm_pin_copies),
@@ -170,7 +241,19 @@ static struct kunit_suite refpage_gup_suite = {
 	.test_cases = refpage_gup_cases,
 };
 
-kunit_test_suite(refpage_gup_suite);
+static struct kunit_case refpage_vma_cases[] = {
+	KUNIT_CASE(refpage_vma_private_is_anonymous),
+	KUNIT_CASE(refpage_vma_shared_refused),
+	KUNIT_CASE(refpage_vma_exec_refused),
+	{}
+};
 
-MODULE_DESCRIPTION("KUnit tests of GUP on refpage mappings");
+static struct kunit_suite refpage_vma_suite = {
+	.name = "refpage_vma",
+	.test_cases = refpage_vma_cases,
+};
+
+kunit_test_suites(&refpage_gup_suite, &refpage_vma_suite);
+
+MODULE_DESCRIPTION("KUnit tests of GUP on, and mmap of, refpage mappings");
 MODULE_LICENSE("GPL");
