@@ -511,6 +511,83 @@ TEST(remote_dontneed)
 	munmap(p, NPAGES * psize);
 }
 
+/*
+ * The child writes its own data to every page ('c' even, 'o' odd) and
+ * hands the odd pages to a pipe with vmsplice(), which keeps a reference
+ * on each page, as a pin for I/O does.  Once the parent is done, the odd
+ * pages read @odd; the child then writes 'n' there, and the pipe must
+ * read @piped.  After a remote DONTNEED that is the old 'o': the pinner
+ * keeps the page it pinned, and the target writes to a new one.  With no
+ * DONTNEED, pipe and mapping share the page, and the pipe reads 'n'.
+ */
+static int child_pinned(char *p, int rd, int wr, char odd, char piped)
+{
+	struct iovec iov[NPAGES];
+	size_t n = odd_pages(iov, p, NPAGES);
+	char *buf = malloc(psize);
+	int pfd[2];
+	char c = 0;
+
+	if (!buf || pipe(pfd) || fcntl(pfd[1], F_SETPIPE_SZ, NPAGES * psize) < 0)
+		return 5;
+	for (size_t i = 0; i < NPAGES; i++)
+		memset(p + i * psize, i % 2 ? 'o' : 'c', psize);
+	if (vmsplice(pfd[1], iov, n, 0) != (ssize_t)(n * psize))
+		return 6;
+	if (write(wr, &c, 1) != 1 || read(rd, &c, 1) != 1)
+		return 10;
+	for (size_t i = 0; i < NPAGES; i++)
+		if (!is_filled(p + i * psize, psize, i % 2 ? odd : 'c'))
+			return 20 + i;
+	for (size_t i = 1; i < NPAGES; i += 2)
+		memset(p + i * psize, 'n', psize);
+	for (size_t i = 0; i < n; i++)
+		if (read(pfd[0], buf, psize) != (ssize_t)psize ||
+		    !is_filled(buf, psize, piped))
+			return 40 + i;
+	return 0;
+}
+
+static int child_pinned_zeroed(char *p, int rd, int wr)
+{
+	return child_pinned(p, rd, wr, 0, 'o');
+}
+
+static int child_pinned_unchanged(char *p, int rd, int wr)
+{
+	return child_pinned(p, rd, wr, 'o', 'n');
+}
+
+/*
+ * Remote MADV_DONTNEED of pages that the target gave to a pipe with
+ * vmsplice(): the target's mapping goes (the pages read zero, and new
+ * writes land in new pages), and the pipe still reads the old data.
+ * Without CONFIG_PROCESS_MADVISE_DISCARD, EINVAL, and the pipe sees the
+ * target's later writes.
+ */
+TEST(remote_pinned)
+{
+	struct iovec iov[NPAGES];
+	struct target t;
+	char *p = map_filled(NPAGES, 'p');
+	size_t n = odd_pages(iov, p, NPAGES);
+
+	if (remote_discard < 0)
+		SKIP(return, NO_CONFIG);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, start_target(&t, p, remote_discard ? child_pinned_zeroed :
+				  child_pinned_unchanged, NULL));
+	if (remote_discard) {
+		ASSERT_EQ(n * psize, sys_process_madvise(t.pidfd, iov, n, MADV_DONTNEED, 0));
+	} else {
+		ASSERT_EQ(-1, sys_process_madvise(t.pidfd, iov, n, MADV_DONTNEED, 0));
+		ASSERT_EQ(EINVAL, errno);
+	}
+	ASSERT_EQ(0, finish_target(&t));
+	ASSERT_TRUE(is_filled(p, NPAGES * psize, 'p'));
+	munmap(p, NPAGES * psize);
+}
+
 /* The child writes every page, then expects the odd ones lazily freed. */
 static int child_expect_lazyfree(char *p, int rd, int wr)
 {
