@@ -1209,6 +1209,41 @@ TEST_F(refpage, close_after_mmap)
 	munmap(p, len);
 }
 
+/*
+ * vmsplice() gives a pipe references on the pages it reads from, here the
+ * reference page itself (untouched pages of a PROT_READ mapping).  The
+ * pipe outlives the mapping and the descriptor: after munmap() and
+ * close(), the last reference is the pipe's, and reading the pipe still
+ * returns the pattern.  Under KASAN and kmemleak (the debug kernel) this
+ * also checks that the page is freed by the pipe's last put, and only
+ * then.
+ */
+TEST_F(refpage, vmsplice_outlives_fd)
+{
+	const size_t len = 4 * page_size;
+	struct iovec iov;
+	int pfd[2];
+	char *p, *buf;
+
+	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	buf = malloc(len);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, pipe(pfd));
+	iov = (struct iovec){ p, len };
+	ASSERT_EQ((ssize_t)len, vmsplice(pfd[1], &iov, 1, 0));
+	ASSERT_EQ(0, rss_kb(p));
+	ASSERT_EQ(0, munmap(p, len));
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+
+	ASSERT_TRUE(read_full(pfd[0], buf, len, 10));
+	ASSERT_TRUE(is_pat8(buf, len));
+	close(pfd[0]);
+	close(pfd[1]);
+	free(buf);
+}
+
 /* A memory cgroup for a child, and the child, both gone at teardown. */
 FIXTURE(memcg)
 {
