@@ -172,7 +172,8 @@ static void refpage_gup_past_ceiling_copies(struct kunit *test)
  */
 static void refpage_vma_private_is_anonymous(struct kunit *test)
 {
-	bool anon, refpage, mayexec, shared, same_file;
+	bool found, anon = false, refpage = false, same_file = false;
+	bool mayexec = true, shared = true;
 	struct vm_area_struct *vma;
 	char buf[PATTERN_SIZE];
 	struct mm_struct *mm;
@@ -182,16 +183,20 @@ static void refpage_vma_private_is_anonymous(struct kunit *test)
 	/* The first kunit_vm_mmap() gives the thread its mm. */
 	addr = refpage_gup_map(test, &file);
 	mm = current->mm;
+	/* Nothing may end the test with the lock held: look, then judge. */
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, addr);
-	KUNIT_ASSERT_NOT_NULL_MSG(test, vma, "no VMA at %lx", addr);
-	anon = vma_is_anonymous(vma);
-	refpage = vma_is_refpage(vma);
-	same_file = vma->vm_file == file;
-	mayexec = vma->vm_flags & VM_MAYEXEC;
-	shared = vma->vm_flags & (VM_SHARED | VM_MAYSHARE);
+	found = vma;
+	if (found) {
+		anon = vma_is_anonymous(vma);
+		refpage = vma_is_refpage(vma);
+		same_file = vma->vm_file == file;
+		mayexec = vma->vm_flags & VM_MAYEXEC;
+		shared = vma->vm_flags & (VM_SHARED | VM_MAYSHARE);
+	}
 	mmap_read_unlock(mm);
 
+	KUNIT_ASSERT_TRUE_MSG(test, found, "no VMA at %lx", addr);
 	KUNIT_EXPECT_TRUE(test, anon);
 	KUNIT_EXPECT_TRUE(test, refpage);
 	KUNIT_EXPECT_TRUE(test, same_file);

@@ -513,8 +513,9 @@ TEST(remote_dontneed)
 
 /*
  * The child writes its own data to every page ('c' even, 'o' odd) and
- * hands the odd pages to a pipe with vmsplice(), which keeps a reference
- * on each page, as a pin for I/O does.  Once the parent is done, the odd
+ * hands the odd pages to a pipe with vmsplice(), which keeps a GUP
+ * reference (FOLL_GET) on each page; zap treats it as it treats a pin for
+ * I/O: the PTE goes, the page stays.  Once the parent is done, the odd
  * pages read @odd; the child then writes 'n' there, and the pipe must
  * read @piped.  After a remote DONTNEED that is the old 'o': the pinner
  * keeps the page it pinned, and the target writes to a new one.  With no
