@@ -187,34 +187,67 @@ class ReportTest(unittest.TestCase):
                          'exited 1 with no failing case (Bail out! No THP is allocated)')
 
     # A "retry=1" program: its failed first run is shown, not counted, when
-    # the rerun passes; a failed rerun fails; a rerun the list did not
-    # allow fails.
-    RETRY = '### RETRY p: the first run failed; running it once more\n'
+    # the rerun passes and the first run bailed out for a reason that
+    # report.RETRY_REASONS allows; anything else fails.
+    P = 'split_huge_page_test'
+    RETRY = f'### RETRY {P}: the first run failed; running it once more\n'
 
-    def retried(self, second_ok=True, **kw):
-        first = block('p', 'TAP version 13\n1..2\nok 1 a\nBail out! No THP is allocated\n', rc=1)
-        second = block('p', tap('ok a', 'ok b' if second_ok else 'not ok b'), rc=0 if second_ok else 1)
-        return self.judge([('p', first), ('p', self.RETRY + second)],
-                          [('p', 'a'), ('p', 'b')], **kw)
+    def retried(self, second_ok=True, first=None, name=P, extra='', console=KUNIT_OK, **kw):
+        if first is None:
+            first = block(name, 'TAP version 13\n1..2\nok 1 a\nBail out! No THP is allocated\n', rc=1)
+        second = block(name, tap('ok a', 'ok b' if second_ok else 'not ok b'),
+                       rc=0 if second_ok else 1)
+        retry = self.RETRY.replace(self.P, name)
+        return self.judge([(name, first + extra), (name, retry + second)],
+                          [(name, 'a'), (name, 'b')], console=console, **kw)
 
     def test_retry_then_pass_is_green_and_shown(self):
-        res = self.retried(retry=('p',))
+        res = self.retried(retry=(self.P,))
         self.assertGreen(res)
-        flaky = [c for c in res[0] if c[0] == 'rerun']
-        self.assertEqual(len(flaky), 1)
-        self.assertIn('Bail out! No THP is allocated', flaky[0][3])
+        reruns = [c for c in res[0] if c[0] == 'rerun']
+        self.assertEqual(len(reruns), 1)
+        self.assertIn('Bail out! No THP is allocated', reruns[0][3])
         self.assertEqual(collections.Counter(c[0] for c in res[0]), {'pass': 4, 'rerun': 1})
 
     def test_retry_then_fail_fails(self):
-        self.assertFails(self.retried(second_ok=False, retry=('p',)), 'p: b')
+        self.assertFails(self.retried(second_ok=False, retry=(self.P,)), f'{self.P}: b')
 
     def test_retry_not_allowed_fails(self):
         self.assertFails(self.retried(), 'its list line does not say retry=1')
 
+    def test_retry_own_program_fails(self):
+        self.assertFails(self.retried(name='refpage', retry=('refpage',)),
+                         "the series' own programs may never say it")
+
+    def test_retry_after_corruption_fails(self):
+        first = block(self.P, 'TAP version 13\n1..2\nok 1 a\nBail out! 12 byte corrupted\n', rc=1)
+        self.assertFails(self.retried(first=first, retry=(self.P,)),
+                         'a rerun may not excuse')
+
+    def test_retry_after_signal_fails(self):
+        first = block(self.P, 'TAP version 13\n1..2\nok 1 a\n', rc=139)
+        self.assertFails(self.retried(first=first, retry=(self.P,)),
+                         'a rerun may not excuse')
+
+    def test_retry_after_failed_case_fails(self):
+        first = block(self.P, tap('ok a', 'not ok b'), rc=1)
+        self.assertFails(self.retried(first=first, retry=(self.P,)),
+                         'a rerun may not excuse')
+
+    def test_retry_after_timeout_fails(self):
+        first = block(self.P, 'TAP version 13\n1..2\nok 1 a\nBail out! No THP is allocated\n', rc=137)
+        self.assertFails(self.retried(first=first, retry=(self.P,),
+                                      extra=f'### TIMEOUT {self.P}: killed after 300 s\n'),
+                         'TIMEOUT')
+
+    def test_retry_after_splat_fails(self):
+        console = KUNIT_OK + '[    9.000000] WARNING: CPU: 1 PID: 77 at mm/huge_memory.c:1 x+0x1/0x2\n'
+        self.assertFails(self.retried(console=console, retry=(self.P,)), 'splat')
+
     def test_retry_without_first_run_fails(self):
-        self.assertFails(self.judge([('p', self.RETRY + block('p', tap('ok a', 'ok b')))],
-                                    [('p', 'a'), ('p', 'b')], retry=('p',)),
-                         'RETRY for p without a first run')
+        self.assertFails(self.judge([(self.P, self.RETRY + block(self.P, tap('ok a', 'ok b')))],
+                                    [(self.P, 'a'), (self.P, 'b')], retry=(self.P,)),
+                         f'RETRY for {self.P} without a first run')
 
     def test_begin_inside_block_fails(self):
         b = '### BEGIN p\n| 1..1\n| ok 1 a\n'
