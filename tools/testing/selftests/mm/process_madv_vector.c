@@ -484,11 +484,13 @@ static int child_expect_unchanged(char *p, int rd, int wr)
 }
 
 /*
- * Remote MADV_DONTNEED: the target's odd pages, COW-shared with us, read
- * as zero in the target, while we still see our own data.  Without
- * CONFIG_PROCESS_MADVISE_DISCARD, EINVAL, and the target is unchanged.
+ * A remote MADV_DONTNEED of the odd pages of a forked target, which runs
+ * @zeroed when remote discards are configured and @unchanged, after the
+ * call's EINVAL, when they are not.  Our own copy keeps its data.
  */
-TEST(remote_dontneed)
+static void remote_dontneed_odd(struct __test_metadata *_metadata,
+				int (*zeroed)(char *p, int rd, int wr),
+				int (*unchanged)(char *p, int rd, int wr))
 {
 	struct iovec iov[NPAGES];
 	struct target t;
@@ -498,8 +500,7 @@ TEST(remote_dontneed)
 	if (remote_discard < 0)
 		SKIP(return, NO_CONFIG);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, start_target(&t, p, remote_discard ? child_expect_odd_zero :
-				  child_expect_unchanged, NULL));
+	ASSERT_EQ(0, start_target(&t, p, remote_discard ? zeroed : unchanged, NULL));
 	if (remote_discard) {
 		ASSERT_EQ(n * psize, sys_process_madvise(t.pidfd, iov, n, MADV_DONTNEED, 0));
 	} else {
@@ -509,6 +510,16 @@ TEST(remote_dontneed)
 	ASSERT_EQ(0, finish_target(&t));
 	ASSERT_TRUE(is_filled(p, NPAGES * psize, 'p'));
 	munmap(p, NPAGES * psize);
+}
+
+/*
+ * Remote MADV_DONTNEED: the target's odd pages, COW-shared with us, read
+ * as zero in the target, while we still see our own data.  Without
+ * CONFIG_PROCESS_MADVISE_DISCARD, EINVAL, and the target is unchanged.
+ */
+TEST(remote_dontneed)
+{
+	remote_dontneed_odd(_metadata, child_expect_odd_zero, child_expect_unchanged);
 }
 
 /*
@@ -568,25 +579,7 @@ static int child_pinned_unchanged(char *p, int rd, int wr)
  */
 TEST(remote_pinned)
 {
-	struct iovec iov[NPAGES];
-	struct target t;
-	char *p = map_filled(NPAGES, 'p');
-	size_t n = odd_pages(iov, p, NPAGES);
-
-	if (remote_discard < 0)
-		SKIP(return, NO_CONFIG);
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, start_target(&t, p, remote_discard ? child_pinned_zeroed :
-				  child_pinned_unchanged, NULL));
-	if (remote_discard) {
-		ASSERT_EQ(n * psize, sys_process_madvise(t.pidfd, iov, n, MADV_DONTNEED, 0));
-	} else {
-		ASSERT_EQ(-1, sys_process_madvise(t.pidfd, iov, n, MADV_DONTNEED, 0));
-		ASSERT_EQ(EINVAL, errno);
-	}
-	ASSERT_EQ(0, finish_target(&t));
-	ASSERT_TRUE(is_filled(p, NPAGES * psize, 'p'));
-	munmap(p, NPAGES * psize);
+	remote_dontneed_odd(_metadata, child_pinned_zeroed, child_pinned_unchanged);
 }
 
 /* The child writes every page, then expects the odd ones lazily freed. */

@@ -2522,6 +2522,30 @@ static const struct elf64_phdr *core_load(const char *core, size_t size,
 }
 
 /*
+ * The core file that core_pattern gave child @pid, mapped read-only and
+ * unlinked, with its size in @size; NULL if there is none.
+ */
+static char *map_core(pid_t pid, size_t *size)
+{
+	char path[64], *core;
+	struct stat st;
+	int cfd;
+
+	snprintf(path, sizeof(path), "/tmp/refpage-core.%d", pid);
+	cfd = open(path, O_RDONLY);
+	if (cfd < 0)
+		return NULL;
+	unlink(path);
+	core = fstat(cfd, &st) ? MAP_FAILED :
+	       mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, cfd, 0);
+	close(cfd);
+	if (core == MAP_FAILED)
+		return NULL;
+	*size = st.st_size;
+	return core;
+}
+
+/*
  * The child of coredump.written_vma_whole: VMA A (writable, page 0 holds
  * a marker) and VMA B (read-only, read but never written), both 4 pages
  * of the refpage, then abort() with the default coredump_filter.
@@ -2559,10 +2583,9 @@ TEST_F_TIMEOUT(coredump, written_vma_whole, 60)
 	unsigned long long seed = ((unsigned long long)getpid() << 32) ^ 0x9e3779b97f4a7c15ULL;
 	const size_t len = 4 * page_size;
 	const struct elf64_phdr *a, *b;
-	char path[64], *vma[2];
-	char *core, *copy;
-	struct stat st;
-	int pfd[2], status, cfd;
+	char *vma[2], *core, *copy;
+	int pfd[2], status;
+	size_t size;
 	pid_t pid;
 
 	ASSERT_EQ(0, pipe(pfd));
@@ -2576,20 +2599,14 @@ TEST_F_TIMEOUT(coredump, written_vma_whole, 60)
 	ASSERT_EQ(KILLED_BY(SIGABRT), exit_code(status));
 	ASSERT_TRUE(WCOREDUMP(status)) TH_LOG("no core dump");
 
-	snprintf(path, sizeof(path), "/tmp/refpage-core.%d", pid);
-	cfd = open(path, O_RDONLY);
-	ASSERT_GE(cfd, 0) TH_LOG("no %s", path);
-	unlink(path);
-	ASSERT_EQ(0, fstat(cfd, &st));
-	core = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, cfd, 0);
-	ASSERT_NE(MAP_FAILED, core);
-	close(cfd);
+	core = map_core(pid, &size);
+	ASSERT_NE(NULL, core) TH_LOG("no core file of %d in /tmp", pid);
 
-	a = core_load(core, st.st_size, (unsigned long)vma[0]);
+	a = core_load(core, size, (unsigned long)vma[0]);
 	ASSERT_NE(NULL, a) TH_LOG("no PT_LOAD for the written VMA");
 	ASSERT_EQ(len, a->p_memsz);
 	ASSERT_EQ(len, a->p_filesz);
-	ASSERT_LE(a->p_offset + a->p_filesz, (unsigned long long)st.st_size);
+	ASSERT_LE(a->p_offset + a->p_filesz, (unsigned long long)size);
 	/* A page-aligned copy, for is_pattern(). */
 	copy = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -2598,12 +2615,12 @@ TEST_F_TIMEOUT(coredump, written_vma_whole, 60)
 	ASSERT_TRUE(is_marker(copy, page_size, seed));
 	ASSERT_TRUE(is_pat8(copy + page_size, 3 * page_size));
 
-	b = core_load(core, st.st_size, (unsigned long)vma[1]);
+	b = core_load(core, size, (unsigned long)vma[1]);
 	ASSERT_NE(NULL, b) TH_LOG("no PT_LOAD for the read-only VMA");
 	ASSERT_EQ(len, b->p_memsz);
 	ASSERT_EQ(0, b->p_filesz);
 	munmap(copy, len);
-	munmap(core, st.st_size);
+	munmap(core, size);
 }
 
 /*
@@ -2641,12 +2658,12 @@ static int sparse_core_child(int fd, int rd, int wr, size_t len)
 TEST_F_TIMEOUT(coredump, sparse_no_faults, 120)
 {
 	const size_t len = 64UL << 20;
-	int to_child[2], to_parent[2], cfd, status;
+	int to_child[2], to_parent[2], status;
 	const struct elf64_phdr *a;
+	char name[32], *p, *core;
 	long base, faults;
 	struct memcg cg;
-	struct stat st;
-	char name[32], path[64], *p, *core;
+	size_t size;
 	pid_t pid;
 
 	snprintf(name, sizeof(name), "refpage.%d", saved_knobs.pid);
@@ -2672,22 +2689,16 @@ TEST_F_TIMEOUT(coredump, sparse_no_faults, 120)
 	memcg_destroy(&cg);
 	ASSERT_LT(faults, 256);
 
-	snprintf(path, sizeof(path), "/tmp/refpage-core.%d", pid);
-	cfd = open(path, O_RDONLY);
-	ASSERT_GE(cfd, 0) TH_LOG("no %s", path);
-	unlink(path);
-	ASSERT_EQ(0, fstat(cfd, &st));
-	core = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, cfd, 0);
-	ASSERT_NE(MAP_FAILED, core);
-	close(cfd);
-	a = core_load(core, st.st_size, (unsigned long)p);
+	core = map_core(pid, &size);
+	ASSERT_NE(NULL, core) TH_LOG("no core file of %d in /tmp", pid);
+	a = core_load(core, size, (unsigned long)p);
 	ASSERT_NE(NULL, a) TH_LOG("no PT_LOAD for the VMA");
 	ASSERT_EQ(len, a->p_filesz);
-	ASSERT_LE(a->p_offset + a->p_filesz, (unsigned long long)st.st_size);
+	ASSERT_LE(a->p_offset + a->p_filesz, (unsigned long long)size);
 	/* Offsets of PT_LOAD data in a core are page-aligned. */
 	ASSERT_TRUE(is_pat8_but(core + a->p_offset, 0, 0x5a));
 	ASSERT_TRUE(is_pat8(core + a->p_offset + page_size, len - page_size));
-	munmap(core, st.st_size);
+	munmap(core, size);
 }
 
 /*
