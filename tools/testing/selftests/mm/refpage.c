@@ -589,6 +589,7 @@ static void __attribute__((constructor)) save_knobs(void)
 	save_knob(KSM_SYSFS "pages_to_scan", false);
 	save_knob(KSM_SYSFS "sleep_millisecs", false);
 	save_knob(KSM_SYSFS "run", false);
+	save_knob(KSM_SYSFS "use_zero_pages", false);
 	save_knob("/proc/sys/kernel/core_pattern", false);
 	save_knob(THP_SYSFS "enabled", true);
 	save_knob(THP_SYSFS "use_zero_page", false);
@@ -2263,7 +2264,7 @@ TEST_F(refpage, vm_writev)
 FIXTURE(ksm)
 {
 	int fd;		/* a refpage of pat8 */
-	long run, pages_to_scan, sleep_millisecs;
+	long run, pages_to_scan, sleep_millisecs, use_zero_pages;
 	bool saved;
 	pid_t child;
 };
@@ -2282,7 +2283,9 @@ FIXTURE_SETUP(ksm)
 	self->run = read_long(KSM_SYSFS "run");
 	self->pages_to_scan = read_long(KSM_SYSFS "pages_to_scan");
 	self->sleep_millisecs = read_long(KSM_SYSFS "sleep_millisecs");
-	if (self->run < 0 || self->pages_to_scan < 0 || self->sleep_millisecs < 0)
+	self->use_zero_pages = read_long(KSM_SYSFS "use_zero_pages");
+	if (self->run < 0 || self->pages_to_scan < 0 ||
+	    self->sleep_millisecs < 0 || self->use_zero_pages < 0)
 		SKIP(return, "cannot read the KSM settings");
 	self->saved = true;
 }
@@ -2300,6 +2303,7 @@ FIXTURE_TEARDOWN(ksm)
 	write_long(KSM_SYSFS "pages_to_scan", self->pages_to_scan);
 	write_long(KSM_SYSFS "sleep_millisecs", self->sleep_millisecs);
 	write_long(KSM_SYSFS "run", self->run);
+	write_long(KSM_SYSFS "use_zero_pages", self->use_zero_pages);
 }
 
 #define KSM_CONTROL_PAGES 32
@@ -2375,6 +2379,89 @@ TEST_F_TIMEOUT(ksm, not_merged, 180)
 	ASSERT_EQ(0, exit_code(reap(self->child, 10)));
 	self->child = 0;
 	munmap(p, len);
+}
+
+/* The value of @key ("ksm_zero_pages") in /proc/self/ksm_stat, or -1. */
+static long ksm_stat(const char *key)
+{
+	size_t klen = strlen(key), cap = 0;
+	char *line = NULL;
+	long val = -1;
+	FILE *f = fopen("/proc/self/ksm_stat", "r");
+
+	if (!f)
+		return -1;
+	while (getline(&line, &cap, f) > 0) {
+		if (!strncmp(line, key, klen) && line[klen] == ' ') {
+			val = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return val;
+}
+
+#define KSM_ZERO_PAGES 64
+
+/*
+ * With use_zero_pages, ksmd replaces zero-filled private copies of a
+ * refpage mapping with the shared zero page, not with the reference page:
+ * they read zero with Rss 0 kB, and ksm_stat counts them.  A write to one
+ * copies zeros (the page's content), not the pattern; MADV_DONTNEED gives
+ * the range back to the pattern, and the KSM zero-page count follows every
+ * step.  The zero page in a refpage VMA is as much a fill page as the
+ * reference page, so none of this may report a bad page map.
+ */
+TEST_F_TIMEOUT(ksm, zero_pages, 180)
+{
+	const size_t len = KSM_ZERO_PAGES * page_size, half = len / 2;
+	unsigned long long deadline;
+	long zero = 0;
+	char *p;
+
+	if (ksm_stat("ksm_zero_pages") < 0)
+		SKIP(return, "/proc/self/ksm_stat has no ksm_zero_pages");
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0, len);
+	ASSERT_EQ((long)(len / 1024), rss_kb(p));
+	ASSERT_EQ(0, madvise(p, len, MADV_MERGEABLE));
+
+	ASSERT_EQ(0, write_long(KSM_SYSFS "use_zero_pages", 1));
+	ASSERT_EQ(0, write_long(KSM_SYSFS "pages_to_scan", 10000));
+	ASSERT_EQ(0, write_long(KSM_SYSFS "sleep_millisecs", 10));
+	ASSERT_EQ(0, write_long(KSM_SYSFS "run", 1));
+	deadline = now_ms() + 120000;
+	do {
+		usleep(50000);
+		zero = ksm_stat("ksm_zero_pages");
+	} while (zero < KSM_ZERO_PAGES && now_ms() < deadline);
+	/* Stop ksmd (run=0 keeps what it merged), so nothing changes below. */
+	ASSERT_EQ(0, write_long(KSM_SYSFS "run", 0));
+	ASSERT_EQ(KSM_ZERO_PAGES, zero)
+		TH_LOG("ksmd merged %ld of %d zero-filled copies in 120 s",
+		       zero, KSM_ZERO_PAGES);
+	ASSERT_EQ(0, rss_kb(p));
+	ASSERT_TRUE(is_filled(p, len, 0));
+
+	/* A write to a merged page copies the zero page. */
+	p[100] = 1;
+	ASSERT_EQ(1, p[100]);
+	ASSERT_TRUE(is_filled(p, 100, 0));
+	ASSERT_TRUE(is_filled(p + 101, page_size - 101, 0));
+	ASSERT_EQ(KSM_ZERO_PAGES - 1, ksm_stat("ksm_zero_pages"));
+	ASSERT_EQ((long)(page_size / 1024), rss_kb(p));
+
+	/* The discarded half reads the pattern again, the rest zero. */
+	ASSERT_EQ(0, madvise(p + half, half, MADV_DONTNEED));
+	ASSERT_EQ(KSM_ZERO_PAGES / 2 - 1, ksm_stat("ksm_zero_pages"));
+	ASSERT_TRUE(is_pat8(p + half, half));
+	ASSERT_TRUE(is_filled(p + page_size, half - page_size, 0));
+	ASSERT_EQ((long)(page_size / 1024), rss_kb(p));
+
+	munmap(p, len);
+	ASSERT_EQ(0, ksm_stat("ksm_zero_pages"));
 }
 
 /* THP enabled=always for every size, with the huge zero page. */
