@@ -42,6 +42,10 @@
  *    untouched pages, and leaves out one that was never written;
  *  - two mappings merge into one VMA only with the same fd and contiguous
  *    offsets;
+ *  - threads making the first write to the same pages, reading them while
+ *    they are discarded or unmapped, or faulting them while the process
+ *    forks or moves part of the VMA with mremap(), see only the pattern and
+ *    the data written, and every private copy keeps every write;
  *  - MAP_DROPPABLE works with a refpage fd and no other file, refuses
  *    MAP_LOCKED, wipes on fork and drops under memory pressure, and the
  *    dropped or wiped pages read as the pattern, never as zero.
@@ -60,6 +64,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -2462,6 +2467,384 @@ TEST_F_TIMEOUT(ksm, zero_pages, 180)
 
 	munmap(p, len);
 	ASSERT_EQ(0, ksm_stat("ksm_zero_pages"));
+}
+
+/*
+ * Races: threads fault a refpage mapping while something else changes it.
+ * Each test is bounded by a number of rounds, not by time, and checks the
+ * data after every round; a console splat (the debug kernel runs these
+ * too) fails the run on its own.
+ */
+#define RACE_THREADS	4
+#define RACE_PAGES	64
+#define RACE_ROUNDS	32
+
+struct race {
+	char *p;		/* RACE_PAGES pages the threads work on */
+	int round;		/* the tag of this round is 0x10 + round */
+	int stop;
+	long bad;		/* wrong reads seen by the threads */
+	pthread_barrier_t go, done;
+	pthread_t thread[RACE_THREADS];
+};
+
+struct racer {
+	struct race *r;
+	int id;
+};
+
+static unsigned char race_tag(int round)
+{
+	return 0x10 + round % 0x60;
+}
+
+/* The pattern's 8-byte word, as a read of any aligned word gives it. */
+static uint64_t pat8_word(void)
+{
+	uint64_t w;
+
+	memcpy(&w, pat8, sizeof(w));
+	return w;
+}
+
+static int race_start(struct race *r, void *(*fn)(void *),
+		      struct racer *racer, bool rounds)
+{
+	if (rounds && (pthread_barrier_init(&r->go, NULL, RACE_THREADS + 1) ||
+		       pthread_barrier_init(&r->done, NULL, RACE_THREADS + 1)))
+		return -1;
+	for (int i = 0; i < RACE_THREADS; i++) {
+		racer[i] = (struct racer){ r, i };
+		if (pthread_create(&r->thread[i], NULL, fn, &racer[i]))
+			return -1;
+	}
+	return 0;
+}
+
+static void race_join(struct race *r)
+{
+	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < RACE_THREADS; i++)
+		pthread_join(r->thread[i], NULL);
+}
+
+static bool race_stopped(struct race *r)
+{
+	return __atomic_load_n(&r->stop, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Is page @pg pat8 except for the bytes at 64 * i for every i below
+ * RACE_THREADS, which must be @tag (or, if @tag is 0, are not checked)?
+ */
+static bool race_page_ok(const char *pg, unsigned char tag)
+{
+	for (size_t off = 0; off < page_size; off++) {
+		unsigned char want = pat8[off % sizeof(pat8)];
+
+		if (off % 64 == 0 && off / 64 < RACE_THREADS) {
+			if (tag && (unsigned char)pg[off] != tag)
+				return false;
+			continue;
+		}
+		if ((unsigned char)pg[off] != want)
+			return false;
+	}
+	return true;
+}
+
+/* Round after round, every thread writes its byte into every page. */
+static void *first_writer(void *arg)
+{
+	struct racer *me = arg;
+	struct race *r = me->r;
+
+	for (;;) {
+		pthread_barrier_wait(&r->go);
+		if (race_stopped(r))
+			return NULL;
+		for (int i = 0; i < RACE_PAGES; i++)
+			r->p[i * page_size + 64 * me->id] = race_tag(r->round);
+		pthread_barrier_wait(&r->done);
+	}
+}
+
+/*
+ * RACE_THREADS threads make the first write to the same pages at the same
+ * time, each to its own byte: every page ends up with one private copy
+ * that holds all their bytes and the pattern around them, so no copy was
+ * published unfilled and no write went to a copy that lost the race.
+ * MADV_DONTNEED makes holes of the pages again for the next round.
+ */
+TEST_F_TIMEOUT(refpage, race_first_writes, 120)
+{
+	const size_t len = RACE_PAGES * page_size;
+	struct racer racer[RACE_THREADS];
+	struct race r = { 0 };
+	int bad = -1;
+
+	r.p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, r.p);
+	ASSERT_EQ(0, race_start(&r, first_writer, racer, true));
+	for (r.round = 0; r.round < RACE_ROUNDS && bad < 0; r.round++) {
+		pthread_barrier_wait(&r.go);
+		pthread_barrier_wait(&r.done);
+		for (int i = 0; i < RACE_PAGES && bad < 0; i++)
+			if (!race_page_ok(r.p + i * page_size, race_tag(r.round)))
+				bad = i;
+		if (bad < 0 && rss_kb(r.p) != (long)(len / 1024))
+			bad = RACE_PAGES;
+		madvise(r.p, len, MADV_DONTNEED);
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	pthread_barrier_wait(&r.go);
+	for (int i = 0; i < RACE_THREADS; i++)
+		pthread_join(r.thread[i], NULL);
+	EXPECT_EQ(-1, bad) TH_LOG("round %d: page %d is wrong (%d: RSS)",
+				  r.round - 1, bad, RACE_PAGES);
+	ASSERT_TRUE(is_pat8(r.p, len));
+	ASSERT_EQ(0, rss_kb(r.p));
+	munmap(r.p, len);
+}
+
+/*
+ * Reads every page's first two words until stopped.  The first is the
+ * pattern or what the main thread writes there; the second is never
+ * written, so it is always the pattern: a zero there would be a copy
+ * mapped before it was filled.
+ */
+static void *pattern_reader(void *arg)
+{
+	struct racer *me = arg;
+	struct race *r = me->r;
+	const uint64_t pat = pat8_word();
+
+	while (!race_stopped(r)) {
+		for (int i = 0; i < RACE_PAGES; i++) {
+			const uint64_t *w = (const uint64_t *)
+				(__atomic_load_n(&r->p, __ATOMIC_ACQUIRE) +
+				 ((i + me->id * 7) % RACE_PAGES) * page_size);
+			uint64_t w0 = __atomic_load_n(&w[0], __ATOMIC_RELAXED);
+			uint64_t w1 = __atomic_load_n(&w[1], __ATOMIC_RELAXED);
+
+			if ((w0 != pat && w0 != ~pat) || w1 != pat)
+				__atomic_add_fetch(&r->bad, 1, __ATOMIC_RELAXED);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Readers race the main thread, which writes a word into every page and
+ * then discards them (MADV_DONTNEED), or maps the descriptor again over
+ * the range (mmap(MAP_FIXED), which unmaps the old VMA with its copies and
+ * reference-page PTEs under the readers).  A reader sees the pattern or
+ * the written word, never anything else, and never faults.
+ */
+TEST_F_TIMEOUT(refpage, race_reads_discard_unmap, 120)
+{
+	const size_t len = RACE_PAGES * page_size;
+	struct racer racer[RACE_THREADS];
+	struct race r = { 0 };
+	const uint64_t pat = pat8_word();
+
+	r.p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, r.p);
+	ASSERT_EQ(0, race_start(&r, pattern_reader, racer, false));
+	for (int round = 0; round < RACE_ROUNDS; round++) {
+		for (int i = 0; i < RACE_PAGES; i++)
+			__atomic_store_n((uint64_t *)(r.p + i * page_size), ~pat,
+					 __ATOMIC_RELAXED);
+		if (round % 2) {
+			ASSERT_EQ(0, madvise(r.p, len, MADV_DONTNEED));
+		} else {
+			ASSERT_EQ(r.p, mmap(r.p, len, PROT_READ | PROT_WRITE,
+					    MAP_PRIVATE | MAP_FIXED, self->fd, 0));
+		}
+		ASSERT_EQ(0, __atomic_load_n(&r.bad, __ATOMIC_RELAXED))
+			TH_LOG("round %d: a reader saw neither pattern nor data",
+			       round);
+	}
+	race_join(&r);
+	ASSERT_EQ(0, r.bad);
+	ASSERT_TRUE(is_pat8(r.p, len));
+	munmap(r.p, len);
+}
+
+/*
+ * Round after round, each thread reads and then writes its byte in its
+ * own pages (i % RACE_THREADS == id), so that fork meets reference-page
+ * PTEs, copies being made, and written copies.
+ */
+static void *own_page_writer(void *arg)
+{
+	struct racer *me = arg;
+	struct race *r = me->r;
+
+	for (;;) {
+		pthread_barrier_wait(&r->go);
+		if (race_stopped(r))
+			return NULL;
+		for (int i = me->id; i < RACE_PAGES; i += RACE_THREADS) {
+			char *pg = r->p + i * page_size;
+
+			if (!race_page_ok(pg, 0))
+				__atomic_add_fetch(&r->bad, 1, __ATOMIC_RELAXED);
+			pg[64 * me->id] = race_tag(r->round);
+		}
+		pthread_barrier_wait(&r->done);
+	}
+}
+
+/*
+ * The child of race_fork_faults: every page is the pattern but for its
+ * owner's byte, which is the pattern's or a tag up to @round's.  Then it
+ * writes every page (its own copies) and reads its writes back.
+ */
+static int fork_race_child(char *p, int round)
+{
+	for (int i = 0; i < RACE_PAGES; i++) {
+		char *pg = p + i * page_size;
+		int owner = i % RACE_THREADS;
+		unsigned char b = pg[64 * owner];
+
+		if (!race_page_ok(pg, 0))
+			return 1;
+		if (b != pat8[(64 * owner) % sizeof(pat8)] &&
+		    (b < race_tag(0) || b > race_tag(round)))
+			return 2;
+	}
+	for (int i = 0; i < RACE_PAGES; i++)
+		p[i * page_size + 1] = 0x77;
+	for (int i = 0; i < RACE_PAGES; i++)
+		if (p[i * page_size + 1] != 0x77)
+			return 3;
+	return 0;
+}
+
+/*
+ * fork() races faults: while the threads fault their pages (read, then
+ * write), the main thread forks.  Each child sees a consistent page of
+ * every kind (hole, reference page, filled copy) and COWs all of them;
+ * the parent's pages keep the threads' bytes and never see the child's.
+ */
+TEST_F_TIMEOUT(refpage, race_fork_faults, 120)
+{
+	const size_t len = RACE_PAGES * page_size;
+	struct racer racer[RACE_THREADS];
+	struct race r = { 0 };
+	int failed = 0;
+
+	r.p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, r.p);
+	ASSERT_EQ(0, race_start(&r, own_page_writer, racer, true));
+	for (r.round = 0; r.round < RACE_ROUNDS && !failed; r.round++) {
+		pid_t pid;
+		int status;
+
+		pthread_barrier_wait(&r.go);
+		pid = fork();
+		if (!pid)
+			_exit(fork_race_child(r.p, r.round));
+		pthread_barrier_wait(&r.done);
+		if (pid < 0 || waitpid(pid, &status, 0) != pid)
+			failed = -1;
+		else if (exit_code(status))
+			failed = exit_code(status);
+		for (int i = 0; i < RACE_PAGES && !failed; i++)
+			if (!race_page_ok(r.p + i * page_size, 0) ||
+			    r.p[i * page_size + 64 * (i % RACE_THREADS)] !=
+			    (char)race_tag(r.round))
+				failed = 10;
+		if (r.round % 4 == 3)
+			madvise(r.p, len, MADV_DONTNEED);
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	pthread_barrier_wait(&r.go);
+	for (int i = 0; i < RACE_THREADS; i++)
+		pthread_join(r.thread[i], NULL);
+	EXPECT_EQ(0, failed) TH_LOG("round %d: %s", r.round - 1,
+				    failed == 10 ? "the parent's pages are wrong" :
+				    "the child failed (1-3: its check)");
+	ASSERT_EQ(0, r.bad);
+	munmap(r.p, len);
+}
+
+/*
+ * Until stopped, each thread writes its byte into its own pages of the
+ * first half, checks the page, discards it and checks that it reads the
+ * pattern again.
+ */
+static void *discarding_writer(void *arg)
+{
+	struct racer *me = arg;
+	struct race *r = me->r;
+	unsigned char tag = race_tag(me->id);
+
+	while (!race_stopped(r)) {
+		for (int i = me->id; i < RACE_PAGES; i += RACE_THREADS) {
+			char *pg = r->p + i * page_size;
+
+			pg[64 * me->id] = tag;
+			if (!race_page_ok(pg, 0) ||
+			    (unsigned char)pg[64 * me->id] != tag)
+				__atomic_add_fetch(&r->bad, 1, __ATOMIC_RELAXED);
+			madvise(pg, page_size, MADV_DONTNEED);
+			if (!is_pat8(pg, page_size))
+				__atomic_add_fetch(&r->bad, 1, __ATOMIC_RELAXED);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * mremap() races faults in the same VMA: the threads fault and discard
+ * pages of the first half while the main thread moves the second half
+ * away and back, splitting the VMA and merging it again each time.  The
+ * second half, with written copies and reference-page PTEs, arrives
+ * intact every time, and the threads see no wrong page.
+ */
+TEST_F_TIMEOUT(refpage, race_mremap_faults, 120)
+{
+	const size_t len = RACE_PAGES * page_size;
+	struct racer racer[RACE_THREADS];
+	struct race r = { 0 };
+	char *b, *away;
+
+	r.p = mmap(NULL, 2 * len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		   self->fd, 0);
+	ASSERT_NE(MAP_FAILED, r.p);
+	b = r.p + len;
+	/* Even pages of the second half are copies, odd ones read-faulted. */
+	for (int i = 0; i < RACE_PAGES; i++) {
+		if (i % 2)
+			read_fault(b + i * page_size, page_size);
+		else
+			b[i * page_size] = 0x33;
+	}
+	ASSERT_EQ(0, race_start(&r, discarding_writer, racer, false));
+	for (int round = 0; round < RACE_ROUNDS; round++) {
+		bool ok = true;
+
+		/* A fresh reservation: the last one went with the move. */
+		away = reserve(len);
+		ASSERT_NE(MAP_FAILED, away);
+		ASSERT_EQ(away, mremap(b, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+				       away));
+		ASSERT_EQ(b, mremap(away, len, len,
+				    MREMAP_MAYMOVE | MREMAP_FIXED, b));
+		for (int i = 0; i < RACE_PAGES && ok; i++) {
+			char *pg = b + i * page_size;
+
+			ok = i % 2 ? is_pat8(pg, page_size) :
+			     pg[0] == 0x33 && is_pat8(pg + 1, page_size - 1);
+		}
+		ASSERT_TRUE(ok) TH_LOG("round %d: the moved half is wrong",
+				       round);
+	}
+	race_join(&r);
+	ASSERT_EQ(0, r.bad) TH_LOG("the threads saw %ld wrong pages", r.bad);
+	munmap(r.p, 2 * len);
 }
 
 /* THP enabled=always for every size, with the huge zero page. */
