@@ -9,7 +9,7 @@
 #                 only the normal or debug ones
 #   make shell    boot the guest to an interactive shell
 #   make bench    run the benchmarks in the guest (multi-threaded TCG);
-#                 BENCH=madv or BENCH=refpage runs only one
+#                 BENCH=madv, BENCH=refpage or BENCH=scale runs only one
 #   make bench-base  the madvise benchmark on the unpatched base kernel
 #   make tree     (re)generate build/$(BASE)/linux: base + one commit per patch
 #   make export   write the commits made in build/$(BASE)/linux back to the repo
@@ -41,7 +41,7 @@ export KOBJ_NAME := obj-debug
 # acpi=noirq: see scripts/check.sh.
 RUN_APPEND := acpi=noirq no5lvl
 endif
-GUEST_BIN := droppable_demo refpage_demo madv_demo madv_bench refpage_bench runone
+GUEST_BIN := droppable_demo refpage_demo madv_demo madv_bench refpage_bench refpage_scale runone
 
 .PHONY: all deps tree export config build kernel selftests guest-bin initramfs \
 	run check shell bench bench-base series clean help inventory mutants cross

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The benchmarks that "make bench" runs.  Not tests: they print ratios.
-# mmrust.bench=madv or mmrust.bench=refpage on the kernel command line
+# mmrust.bench=madv, refpage or scale on the kernel command line
 # (make bench BENCH=refpage) runs only one of them.
 which=$(/tests/cmdline-arg mmrust.bench all)
 has() { grep -qx "$1" /tests/features; }
@@ -22,5 +22,11 @@ elif [ "$which" = all ] || [ "$which" = refpage ]; then
 	echo "pattern-initialised memory: anonymous + memset vs refpage, as"
 	echo "ratios to plain anonymous memory:"
 	/tests/refpage_bench
+fi
+if has refpage && { [ "$which" = all ] || [ "$which" = scale ]; }; then
+	echo
+	echo "mmap()/munmap() of refpage mappings in two processes at once: one"
+	echo "inode per descriptor should scale like anonymous memory:"
+	/tests/refpage_scale
 fi
 echo "=== end of bench ==="
