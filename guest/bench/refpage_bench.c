@@ -12,12 +12,14 @@
  *              with a copy of the pattern rather than with memset().
  *   fill-fault the design that reviewers suggested instead of a shared
  *              reference page: every fault, reads included, installs a
- *              new page filled with the pattern.  Modelled with anonymous
- *              memory registered with userfaultfd (MISSING mode), whose
- *              handler thread answers each fault with UFFDIO_COPY of a
- *              0xaa page.  Its RSS and page-table memory are that design's;
- *              its time is an upper bound, as it includes a round trip to
- *              the handler that an in-kernel fill would not pay.
+ *              new page filled with the pattern.  Such a read fault does
+ *              what a refpage write fault on a hole does (allocate, fill
+ *              from the pattern, map), so it is modelled on the kernel's
+ *              own path: a refpage-1 mapping whose every page is first
+ *              touched by a write of the byte the pattern already has
+ *              there.  Where the workload writes (sparse, dense) it is
+ *              refpage-1 by construction; on scan it shows what every read
+ *              would cost.
  *
  * Workloads (sizes are options):
  *   sparse  1 GiB: one byte written in every 100th page;
@@ -53,21 +55,17 @@
  * read the pattern (or zero for anon) and a warning follows if not.
  *
  * Exit status: 0 whatever the numbers; 1 if the kernel has no
- * refpage_create() (ENOSYS, or another call under its number), no
- * userfaultfd, or a descriptor or mapping cannot be made; 2 on a bad
- * option.
+ * refpage_create() (ENOSYS, or another call under its number) or a
+ * descriptor or mapping cannot be made; 2 on a bad option.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/userfaultfd.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -93,7 +91,7 @@ struct variant {
 	const char *name;
 	int fd;			/* refpage descriptor, or -1 */
 	bool fill;		/* memset() the pattern after mmap() */
-	bool uffd;		/* every fault filled by the uffd handler */
+	bool write_first;	/* first touch of a page is a write */
 	unsigned long expect;	/* what an untouched word reads */
 	long checked;		/* pages checked after a workload */
 	long bad;		/* of which did not read as expected */
@@ -114,7 +112,7 @@ static struct variant variants[NR_VARIANTS] = {
 	[MEMSET]	= { .name = "memset",	 .fd = -1, .fill = true },
 	[REFPAGE1]	= { .name = "refpage-1", .fd = -1 },
 	[REFPAGE8]	= { .name = "refpage-8", .fd = -1 },
-	[FILLFAULT]	= { .name = "fill-fault", .fd = -1, .uffd = true },
+	[FILLFAULT]	= { .name = "fill-fault", .fd = -1, .write_first = true },
 };
 
 static const char * const workload_names[NR_WORKLOADS] = {
@@ -124,8 +122,6 @@ static const char * const workload_names[NR_WORKLOADS] = {
 };
 
 static size_t psize;
-static int uffd = -1;
-static void *fill_page;		/* what the uffd handler installs */
 
 /* Make the compiler keep the accesses that produced @val, at no cost. */
 static inline void keep(unsigned long val)
@@ -169,62 +165,6 @@ static long status_kib(const char *field)
 	return s ? strtol(s + strlen(field), NULL, 10) : 0;
 }
 
-/* The fill-fault handler: every missing fault gets a page of the pattern. */
-static void *fill_faults(void *arg)
-{
-	struct uffdio_copy copy;
-	struct uffd_msg msg;
-	ssize_t n;
-
-	for (;;) {
-		n = read(uffd, &msg, sizeof(msg));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n != sizeof(msg)) {
-			perror("fill-fault: read(userfaultfd)");
-			exit(1);
-		}
-		if (msg.event != UFFD_EVENT_PAGEFAULT)
-			continue;
-		copy.dst = msg.arg.pagefault.address & ~(psize - 1);
-		copy.src = (unsigned long)fill_page;
-		copy.len = psize;
-		copy.mode = 0;
-		copy.copy = 0;
-		if (ioctl(uffd, UFFDIO_COPY, &copy) && errno != EEXIST) {
-			perror("fill-fault: UFFDIO_COPY");
-			exit(1);
-		}
-	}
-	return arg;
-}
-
-static void open_userfaultfd(void)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	pthread_t handler;
-
-	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
-	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)) {
-		fprintf(stderr, "fill-fault needs userfaultfd: %s\n",
-			strerror(errno));
-		exit(1);
-	}
-	fill_page = aligned_alloc(psize, psize);
-	if (!fill_page) {
-		perror("aligned_alloc");
-		exit(1);
-	}
-	memset(fill_page, PATTERN_BYTE, psize);
-	memset(&variants[FILLFAULT].expect, PATTERN_BYTE,
-	       sizeof(variants[FILLFAULT].expect));
-	errno = pthread_create(&handler, NULL, fill_faults, NULL);
-	if (errno) {
-		perror("pthread_create");
-		exit(1);
-	}
-}
-
 static char *map(const struct variant *v, size_t len)
 {
 	int flags = MAP_PRIVATE | (v->fd < 0 ? MAP_ANONYMOUS : 0);
@@ -237,17 +177,6 @@ static char *map(const struct variant *v, size_t len)
 		exit(1);
 	}
 	madvise(p, len, MADV_NOHUGEPAGE);
-	if (v->uffd) {
-		struct uffdio_register reg = {
-			.range = { .start = (unsigned long)p, .len = len },
-			.mode = UFFDIO_REGISTER_MODE_MISSING,
-		};
-
-		if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
-			perror("fill-fault: UFFDIO_REGISTER");
-			exit(1);
-		}
-	}
 	if (v->fill)
 		memset(p, PATTERN_BYTE, len);
 	return p;
@@ -281,8 +210,26 @@ static void run_scan(char *p, size_t len)
 	keep(sum);
 }
 
-static void run(int w, char *p, size_t len)
+/* Scan with each page written first: a fill on every fault, reads too. */
+static void run_scan_write_first(char *p, size_t len)
 {
+	unsigned long sum = 0;
+	size_t pg, off;
+
+	for (pg = 0; pg < len; pg += psize) {
+		p[pg] = PATTERN_BYTE;
+		for (off = pg; off < pg + psize; off += LINE)
+			sum += *(const unsigned long *)(p + off);
+	}
+	keep(sum);
+}
+
+static void run(const struct variant *v, int w, char *p, size_t len)
+{
+	if (v->write_first && w == SCAN) {
+		run_scan_write_first(p, len);
+		return;
+	}
 	switch (w) {
 	case SPARSE:
 		run_sparse(p, len);
@@ -324,7 +271,7 @@ static struct sample measure(struct variant *v, int w, size_t len)
 	pt_before = status_kib("\nVmPTE:");
 	t0 = now();
 	p = map(v, len);
-	run(w, p, len);
+	run(v, w, p, len);
 	t1 = now();
 	after = status_kib("\nVmRSS:");
 	pt_after = status_kib("\nVmPTE:");
@@ -423,6 +370,7 @@ static void open_refpages(void)
 	}
 	check_refpage_fd(fd);
 	variants[REFPAGE1].fd = fd;
+	variants[FILLFAULT].fd = fd;
 	fd = refpage_create(pattern8, sizeof(pattern8), 0);
 	if (fd < 0) {
 		perror("refpage_create(8-byte pattern)");
@@ -432,6 +380,7 @@ static void open_refpages(void)
 	memset(&variants[MEMSET].expect, PATTERN_BYTE,
 	       sizeof(variants[MEMSET].expect));
 	variants[REFPAGE1].expect = variants[MEMSET].expect;
+	variants[FILLFAULT].expect = variants[MEMSET].expect;
 	memcpy(&variants[REFPAGE8].expect, pattern8,
 	       sizeof(variants[REFPAGE8].expect));
 }
@@ -468,9 +417,9 @@ static void print_header(unsigned long sparse_mib, unsigned long dense_mib,
 	       PATTERN_BYTE);
 	printf("  refpage-1: refpage, pattern 0x%02x; refpage-8: refpage, 8-byte pattern\n",
 	       PATTERN_BYTE);
-	printf("  fill-fault: anon, every fault (reads too) filled with 0x%02x by a\n",
-	       PATTERN_BYTE);
-	printf("  userfaultfd handler (UFFDIO_COPY): time is an upper bound\n");
+	printf("  fill-fault: the design of a filled page on every fault, reads too:\n");
+	printf("  refpage-1 with each page's first touch a write (same as refpage-1\n");
+	printf("  where the workload writes)\n");
 	printf("  time: mmap + init + workload (munmap not timed); RSS: rise of VmRSS;\n");
 	printf("  PT: rise of VmPTE (page tables)\n");
 	printf("  ratios are to anon (\"x\"); where anon's RSS is about 0 (scan), the\n");
@@ -521,7 +470,6 @@ int main(int argc, char **argv)
 	psize = sysconf(_SC_PAGESIZE);
 	pin_to_this_cpu();
 	open_refpages();
-	open_userfaultfd();
 
 	samples = calloc((size_t)NR_WORKLOADS * NR_VARIANTS * repeats,
 			 sizeof(*samples));

@@ -16,10 +16,17 @@
  *               machine itself scales);
  *   refpage     each process maps its own refpage descriptor;
  *   one-fd      every process maps the same descriptor: one inode, so one
- *               rwsem, whatever the kernel does (the contended case).
+ *               rwsem, whatever the kernel does, and one struct file
+ *               whose reference count the processes share too;
+ *   memfd       each process maps its own memfd (a shmem inode each): a
+ *               file mapping without refpage;
+ *   memfd-1ino  one memfd, which each process opens again through
+ *               /proc/self/fd: separate files on one inode, which is what
+ *               refpage descriptors were when they shared the anonymous
+ *               inode.
  *
- * With one inode per descriptor, refpage should scale like anon; with a
- * shared inode it scales like one-fd.  Each cell is the median of R runs
+ * With one inode per descriptor, refpage should scale like memfd; with a
+ * shared inode, like memfd-1ino.  Each cell is the median of R runs
  * (-r, default 3) of T ms (-t, default 1000).  Needs at least 2 CPUs, and
  * under QEMU a multi-threaded TCG (make bench does that).
  *
@@ -28,6 +35,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,10 +53,11 @@
 #define MAP_PAGES	16
 #define MAX_PROCS	2
 
-enum { ANON, OWN_FD, ONE_FD, NR_VARIANTS };
+enum { ANON, OWN_FD, ONE_FD, MEMFD, MEMFD_ONE_INODE, NR_VARIANTS };
 
 static const char * const names[NR_VARIANTS] = {
 	[ANON] = "anon", [OWN_FD] = "refpage", [ONE_FD] = "one-fd",
+	[MEMFD] = "memfd", [MEMFD_ONE_INODE] = "memfd-1ino",
 };
 
 static const unsigned char pattern = 0xaa;
@@ -72,20 +81,58 @@ static void pin(int cpu)
 
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		perror("sched_setaffinity");
 }
 
-/* One process's loop: mmap() and munmap() until @ms have passed. */
-static double map_loop(int variant, int fd, int ms)
+static size_t map_len(void)
 {
-	size_t len = MAP_PAGES * sysconf(_SC_PAGESIZE);
-	double t0 = now(), t;
+	return MAP_PAGES * sysconf(_SC_PAGESIZE);
+}
+
+static int new_memfd(void)
+{
+	int fd = memfd_create("refpage_scale", MFD_CLOEXEC);
+
+	if (fd >= 0 && ftruncate(fd, map_len())) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The descriptor a process of @variant maps; @fd is the parent's. */
+static int child_fd(int variant, int fd, int memfd)
+{
+	char path[64];
+
+	switch (variant) {
+	case OWN_FD:
+		return refpage_create();
+	case ONE_FD:
+		return fd;
+	case MEMFD:
+		return new_memfd();
+	case MEMFD_ONE_INODE:
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
+		return open(path, O_RDONLY | O_CLOEXEC);
+	}
+	return -1;
+}
+
+/*
+ * One process's loop: mmap() and munmap() from @start to @end (absolute
+ * CLOCK_MONOTONIC times shared by all processes); the number done.
+ */
+static long map_loop(int variant, int fd, double start, double end)
+{
+	size_t len = map_len();
 	long ops = 0;
 
-	if (variant == OWN_FD)
-		fd = refpage_create();
 	if (variant != ANON && fd < 0)
 		return -1;
+	while (now() < start)
+		;
 	do {
 		for (int i = 0; i < 64; i++) {
 			void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE |
@@ -97,16 +144,16 @@ static double map_loop(int variant, int fd, int ms)
 			munmap(p, len);
 		}
 		ops += 64;
-		t = now();
-	} while (t - t0 < ms / 1e3);
-	return ops / (t - t0);
+	} while (now() < end);
+	return ops;
 }
 
 /* P processes at once, started together; their total rate in ops/s. */
-static double run(int variant, int procs, int fd, int ms)
+static double run(int variant, int procs, int fd, int memfd, int ms)
 {
+	double start, end;
 	int go[2], res[2];
-	double total = 0, rate;
+	long total = 0, ops;
 	pid_t pid[MAX_PROCS];
 
 	if (pipe(go) || pipe(res)) {
@@ -120,31 +167,43 @@ static double run(int variant, int procs, int fd, int ms)
 			exit(1);
 		}
 		if (!pid[i]) {
-			char c;
+			double when[2];
+			int cfd;
 
 			pin(i);
 			close(go[1]);
-			if (read(go[0], &c, 1) != 0)
+			cfd = child_fd(variant, fd, memfd);
+			if (read(go[0], when, sizeof(when)) != sizeof(when))
 				_exit(1);
-			rate = map_loop(variant, fd, ms);
-			_exit(write(res[1], &rate, sizeof(rate)) != sizeof(rate));
+			ops = map_loop(variant, cfd, when[0], when[1]);
+			_exit(write(res[1], &ops, sizeof(ops)) != sizeof(ops));
 		}
 	}
 	close(go[0]);
 	close(res[1]);
-	close(go[1]);		/* EOF starts them all */
+	/* Everyone starts 50 ms from now and stops @ms later. */
+	start = now() + 0.05;
+	end = start + ms / 1e3;
 	for (int i = 0; i < procs; i++) {
-		if (read(res[0], &rate, sizeof(rate)) != sizeof(rate) ||
-		    rate < 0) {
+		double when[2] = { start, end };
+
+		if (write(go[1], when, sizeof(when)) != sizeof(when)) {
+			perror("write");
+			exit(1);
+		}
+	}
+	close(go[1]);
+	for (int i = 0; i < procs; i++) {
+		if (read(res[0], &ops, sizeof(ops)) != sizeof(ops) || ops < 0) {
 			fprintf(stderr, "%s: a process failed\n", names[variant]);
 			exit(1);
 		}
-		total += rate;
+		total += ops;
 	}
 	close(res[0]);
 	for (int i = 0; i < procs; i++)
 		waitpid(pid[i], NULL, 0);
-	return total;
+	return total / (end - start);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -168,7 +227,7 @@ static int parse(const char *arg, int max)
 
 int main(int argc, char **argv)
 {
-	int repeats = 3, ms = 1000, opt, fd;
+	int repeats = 3, ms = 1000, opt, fd, memfd;
 	double rate[NR_VARIANTS][MAX_PROCS + 1];
 
 	while ((opt = getopt(argc, argv, "r:t:")) != -1) {
@@ -194,13 +253,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "refpage_create(2): %s\n", strerror(errno));
 		return 1;
 	}
+	memfd = new_memfd();
+	if (memfd < 0) {
+		perror("memfd_create");
+		return 1;
+	}
 
 	printf("refpage mmap()/munmap() scaling: %d-page private mappings, %d ms per run,\n",
 	       MAP_PAGES, ms);
 	printf("  median of %d runs; rate in thousands of mmap+munmap per second, all\n",
 	       repeats);
 	printf("  processes together; scaling = rate(P=2) / rate(P=1)\n\n");
-	printf("%-8s | %12s %12s | %8s\n", "variant", "P=1 kops/s", "P=2 kops/s",
+	printf("%-10s | %12s %12s | %8s\n", "variant", "P=1 kops/s", "P=2 kops/s",
 	       "scaling");
 	for (int v = 0; v < NR_VARIANTS; v++) {
 		double r[MAX_PROCS + 1][99];
@@ -208,16 +272,17 @@ int main(int argc, char **argv)
 		/* The runs alternate P, so that drift hits both alike. */
 		for (int i = 0; i < repeats; i++)
 			for (int p = 1; p <= MAX_PROCS; p++)
-				r[p][i] = run(v, p, fd, ms);
+				r[p][i] = run(v, p, fd, memfd, ms);
 		for (int p = 1; p <= MAX_PROCS; p++) {
 			qsort(r[p], repeats, sizeof(r[p][0]), cmp_double);
 			rate[v][p] = r[p][repeats / 2];
 		}
-		printf("%-8s | %12.1f %12.1f | %7.2fx\n", names[v],
+		printf("%-10s | %12.1f %12.1f | %7.2fx\n", names[v],
 		       rate[v][1] / 1e3, rate[v][2] / 1e3,
 		       rate[v][2] / rate[v][1]);
 		fflush(stdout);
 	}
+	close(memfd);
 	close(fd);
 	return 0;
 }

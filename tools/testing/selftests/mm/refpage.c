@@ -37,7 +37,9 @@
  *  - GUP reads the pattern: process_vm_readv(), /proc/pid/mem, O_DIRECT
  *    (on a loop device of the test's own, over a temporary file);
  *  - userfaultfd registration is refused with EINVAL, KSM never merges the
- *    reference page, and MADV_COLLAPSE fails with EINVAL;
+ *    reference page (with use_zero_pages it maps the zero page in place of
+ *    a zero-filled copy, which a write copies as zeros), and MADV_COLLAPSE
+ *    fails with EINVAL;
  *  - a core dump holds a written refpage VMA whole, with the pattern in its
  *    untouched pages, and leaves out one that was never written;
  *  - two mappings merge into one VMA only with the same fd and contiguous
@@ -593,8 +595,8 @@ static void __attribute__((constructor)) save_knobs(void)
 	saved_knobs.pid = getpid();
 	save_knob(KSM_SYSFS "pages_to_scan", false);
 	save_knob(KSM_SYSFS "sleep_millisecs", false);
-	save_knob(KSM_SYSFS "run", false);
 	save_knob(KSM_SYSFS "use_zero_pages", false);
+	save_knob(KSM_SYSFS "run", false);
 	save_knob("/proc/sys/kernel/core_pattern", false);
 	save_knob(THP_SYSFS "enabled", true);
 	save_knob(THP_SYSFS "use_zero_page", false);
@@ -2307,8 +2309,8 @@ FIXTURE_TEARDOWN(ksm)
 		return;
 	write_long(KSM_SYSFS "pages_to_scan", self->pages_to_scan);
 	write_long(KSM_SYSFS "sleep_millisecs", self->sleep_millisecs);
-	write_long(KSM_SYSFS "run", self->run);
 	write_long(KSM_SYSFS "use_zero_pages", self->use_zero_pages);
+	write_long(KSM_SYSFS "run", self->run);
 }
 
 #define KSM_CONTROL_PAGES 32
@@ -2387,7 +2389,7 @@ TEST_F_TIMEOUT(ksm, not_merged, 180)
 }
 
 /* The value of @key ("ksm_zero_pages") in /proc/self/ksm_stat, or -1. */
-static long ksm_stat(const char *key)
+static long proc_ksm_stat(const char *key)
 {
 	size_t klen = strlen(key), cap = 0;
 	char *line = NULL;
@@ -2425,22 +2427,22 @@ TEST_F_TIMEOUT(ksm, zero_pages, 180)
 	long zero = 0;
 	char *p;
 
-	if (ksm_stat("ksm_zero_pages") < 0)
+	if (proc_ksm_stat("ksm_zero_pages") < 0)
 		SKIP(return, "/proc/self/ksm_stat has no ksm_zero_pages");
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	memset(p, 0, len);
 	ASSERT_EQ((long)(len / 1024), rss_kb(p));
+	ASSERT_EQ(0, write_long(KSM_SYSFS "use_zero_pages", 1));
 	ASSERT_EQ(0, madvise(p, len, MADV_MERGEABLE));
 
-	ASSERT_EQ(0, write_long(KSM_SYSFS "use_zero_pages", 1));
 	ASSERT_EQ(0, write_long(KSM_SYSFS "pages_to_scan", 10000));
 	ASSERT_EQ(0, write_long(KSM_SYSFS "sleep_millisecs", 10));
 	ASSERT_EQ(0, write_long(KSM_SYSFS "run", 1));
 	deadline = now_ms() + 120000;
 	do {
 		usleep(50000);
-		zero = ksm_stat("ksm_zero_pages");
+		zero = proc_ksm_stat("ksm_zero_pages");
 	} while (zero < KSM_ZERO_PAGES && now_ms() < deadline);
 	/* Stop ksmd (run=0 keeps what it merged), so nothing changes below. */
 	ASSERT_EQ(0, write_long(KSM_SYSFS "run", 0));
@@ -2455,117 +2457,137 @@ TEST_F_TIMEOUT(ksm, zero_pages, 180)
 	ASSERT_EQ(1, p[100]);
 	ASSERT_TRUE(is_filled(p, 100, 0));
 	ASSERT_TRUE(is_filled(p + 101, page_size - 101, 0));
-	ASSERT_EQ(KSM_ZERO_PAGES - 1, ksm_stat("ksm_zero_pages"));
+	ASSERT_EQ(KSM_ZERO_PAGES - 1, proc_ksm_stat("ksm_zero_pages"));
 	ASSERT_EQ((long)(page_size / 1024), rss_kb(p));
 
 	/* The discarded half reads the pattern again, the rest zero. */
 	ASSERT_EQ(0, madvise(p + half, half, MADV_DONTNEED));
-	ASSERT_EQ(KSM_ZERO_PAGES / 2 - 1, ksm_stat("ksm_zero_pages"));
+	ASSERT_EQ(KSM_ZERO_PAGES / 2 - 1, proc_ksm_stat("ksm_zero_pages"));
 	ASSERT_TRUE(is_pat8(p + half, half));
 	ASSERT_TRUE(is_filled(p + page_size, half - page_size, 0));
 	ASSERT_EQ((long)(page_size / 1024), rss_kb(p));
 
 	munmap(p, len);
-	ASSERT_EQ(0, ksm_stat("ksm_zero_pages"));
+	ASSERT_EQ(0, proc_ksm_stat("ksm_zero_pages"));
 }
 
 /*
  * Races: threads fault a refpage mapping while something else changes it.
  * Each test is bounded by a number of rounds, not by time, and checks the
  * data after every round; a console splat (the debug kernel runs these
- * too) fails the run on its own.
+ * too) fails the run on its own.  The state the threads share is static,
+ * not on the test's stack: a failed ASSERT leaves the test function while
+ * they still run.
  */
 #define RACE_THREADS	4
 #define RACE_PAGES	64
 #define RACE_ROUNDS	32
 
-struct race {
+static struct race {
 	char *p;		/* RACE_PAGES pages the threads work on */
 	int round;		/* the tag of this round is 0x10 + round */
+	int done_round;		/* rounds before this one are discarded */
 	int stop;
 	long bad;		/* wrong reads seen by the threads */
 	pthread_barrier_t go, done;
 	pthread_t thread[RACE_THREADS];
-};
-
-struct racer {
-	struct race *r;
-	int id;
-};
+	int id[RACE_THREADS];
+} race;
 
 static unsigned char race_tag(int round)
 {
-	return 0x10 + round % 0x60;
+	return 0x10 + round;
 }
 
-/* The pattern's 8-byte word, as a read of any aligned word gives it. */
-static uint64_t pat8_word(void)
+/* Is @b the pattern's byte at a thread's offset, or a tag up to @round? */
+static bool race_tag_ok(unsigned char b, int round)
+{
+	return b == pat8[0] || (b >= race_tag(0) && b <= race_tag(round));
+}
+
+/* The word that round @round writes; never the pattern's word. */
+static uint64_t race_word(int round)
 {
 	uint64_t w;
 
 	memcpy(&w, pat8, sizeof(w));
-	return w;
+	return ~w ^ (uint64_t)round;
 }
 
-static int race_start(struct race *r, void *(*fn)(void *),
-		      struct racer *racer, bool rounds)
+/* A thread's own byte in every page: 64 bytes apart, pat8[0]'s place. */
+static size_t race_off(int id)
 {
-	if (rounds && (pthread_barrier_init(&r->go, NULL, RACE_THREADS + 1) ||
-		       pthread_barrier_init(&r->done, NULL, RACE_THREADS + 1)))
+	return 64 * (size_t)id;
+}
+
+/*
+ * Is page @pg the pattern except at the @n offsets in @off?  The bytes
+ * found there go to @got, for the caller to judge.  Each thread compares
+ * its own copy of the page, aligned as is_pat8() needs.
+ */
+static bool race_page_ok(const char *pg, const size_t *off,
+			 unsigned char *got, int n)
+{
+	static __thread unsigned char copy[1 << 16] __attribute__((aligned(8)));
+
+	if (page_size > sizeof(copy))
+		return false;
+	memcpy(copy, pg, page_size);
+	for (int i = 0; i < n; i++) {
+		got[i] = copy[off[i]];
+		copy[off[i]] = pat8[off[i] % sizeof(pat8)];
+	}
+	return is_pat8(copy, page_size);
+}
+
+static int race_start(char *p, void *(*fn)(void *), bool rounds)
+{
+	memset(&race, 0, sizeof(race));
+	race.p = p;
+	if (rounds && (pthread_barrier_init(&race.go, NULL, RACE_THREADS + 1) ||
+		       pthread_barrier_init(&race.done, NULL, RACE_THREADS + 1)))
 		return -1;
 	for (int i = 0; i < RACE_THREADS; i++) {
-		racer[i] = (struct racer){ r, i };
-		if (pthread_create(&r->thread[i], NULL, fn, &racer[i]))
+		race.id[i] = i;
+		if (pthread_create(&race.thread[i], NULL, fn, &race.id[i]))
 			return -1;
 	}
 	return 0;
 }
 
-static void race_join(struct race *r)
+/* Stop the threads; @rounds: they wait at the go barrier for a round. */
+static void race_join(bool rounds)
 {
-	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&race.stop, 1, __ATOMIC_RELEASE);
+	if (rounds)
+		pthread_barrier_wait(&race.go);
 	for (int i = 0; i < RACE_THREADS; i++)
-		pthread_join(r->thread[i], NULL);
+		pthread_join(race.thread[i], NULL);
 }
 
-static bool race_stopped(struct race *r)
+static bool race_stopped(void)
 {
-	return __atomic_load_n(&r->stop, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&race.stop, __ATOMIC_ACQUIRE);
 }
 
-/*
- * Is page @pg pat8 except for the bytes at 64 * i for every i below
- * RACE_THREADS, which must be @tag (or, if @tag is 0, are not checked)?
- */
-static bool race_page_ok(const char *pg, unsigned char tag)
+static void race_bad(void)
 {
-	for (size_t off = 0; off < page_size; off++) {
-		unsigned char want = pat8[off % sizeof(pat8)];
-
-		if (off % 64 == 0 && off / 64 < RACE_THREADS) {
-			if (tag && (unsigned char)pg[off] != tag)
-				return false;
-			continue;
-		}
-		if ((unsigned char)pg[off] != want)
-			return false;
-	}
-	return true;
+	__atomic_add_fetch(&race.bad, 1, __ATOMIC_RELAXED);
 }
 
 /* Round after round, every thread writes its byte into every page. */
 static void *first_writer(void *arg)
 {
-	struct racer *me = arg;
-	struct race *r = me->r;
+	int id = *(int *)arg;
 
 	for (;;) {
-		pthread_barrier_wait(&r->go);
-		if (race_stopped(r))
+		pthread_barrier_wait(&race.go);
+		if (race_stopped())
 			return NULL;
 		for (int i = 0; i < RACE_PAGES; i++)
-			r->p[i * page_size + 64 * me->id] = race_tag(r->round);
-		pthread_barrier_wait(&r->done);
+			race.p[i * page_size + race_off(id)] =
+				race_tag(race.round);
+		pthread_barrier_wait(&race.done);
 	}
 }
 
@@ -2579,195 +2601,218 @@ static void *first_writer(void *arg)
 TEST_F_TIMEOUT(refpage, race_first_writes, 120)
 {
 	const size_t len = RACE_PAGES * page_size;
-	struct racer racer[RACE_THREADS];
-	struct race r = { 0 };
-	int bad = -1;
+	size_t off[RACE_THREADS];
+	unsigned char got[RACE_THREADS];
+	int round, bad = -1;
+	long rss = 0;
+	char *p;
 
-	r.p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
-	ASSERT_NE(MAP_FAILED, r.p);
-	ASSERT_EQ(0, race_start(&r, first_writer, racer, true));
-	for (r.round = 0; r.round < RACE_ROUNDS && bad < 0; r.round++) {
-		pthread_barrier_wait(&r.go);
-		pthread_barrier_wait(&r.done);
-		for (int i = 0; i < RACE_PAGES && bad < 0; i++)
-			if (!race_page_ok(r.p + i * page_size, race_tag(r.round)))
+	for (int t = 0; t < RACE_THREADS; t++)
+		off[t] = race_off(t);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, race_start(p, first_writer, true));
+	for (round = 0; round < RACE_ROUNDS && bad < 0; round++) {
+		race.round = round;
+		pthread_barrier_wait(&race.go);
+		pthread_barrier_wait(&race.done);
+		for (int i = 0; i < RACE_PAGES && bad < 0; i++) {
+			bool ok = race_page_ok(race.p + i * page_size, off,
+					       got, RACE_THREADS);
+
+			for (int t = 0; t < RACE_THREADS; t++)
+				ok = ok && got[t] == race_tag(round);
+			if (!ok)
 				bad = i;
-		if (bad < 0 && rss_kb(r.p) != (long)(len / 1024))
-			bad = RACE_PAGES;
-		madvise(r.p, len, MADV_DONTNEED);
+		}
+		rss = rss_kb(race.p);
+		if (bad < 0 && rss != (long)(len / 1024))
+			break;
+		if (madvise(race.p, len, MADV_DONTNEED))
+			break;
 	}
-	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
-	pthread_barrier_wait(&r.go);
-	for (int i = 0; i < RACE_THREADS; i++)
-		pthread_join(r.thread[i], NULL);
-	EXPECT_EQ(-1, bad) TH_LOG("round %d: page %d is wrong (%d: RSS)",
-				  r.round - 1, bad, RACE_PAGES);
-	ASSERT_TRUE(is_pat8(r.p, len));
-	ASSERT_EQ(0, rss_kb(r.p));
-	munmap(r.p, len);
+	race_join(true);
+	ASSERT_EQ(-1, bad) TH_LOG("round %d: page %d lost a write or its pattern",
+				  round - 1, bad);
+	ASSERT_EQ(RACE_ROUNDS, round)
+		TH_LOG("round %d: Rss %ld kB, not %zu, or MADV_DONTNEED failed",
+		       round, rss, len / 1024);
+	ASSERT_TRUE(is_pat8(race.p, len));
+	ASSERT_EQ(0, rss_kb(race.p));
+	munmap(race.p, len);
 }
 
 /*
  * Reads every page's first two words until stopped.  The first is the
- * pattern or what the main thread writes there; the second is never
- * written, so it is always the pattern: a zero there would be a copy
- * mapped before it was filled.
+ * pattern or the word of a round not yet discarded: once the main thread
+ * has published that a round was discarded, no reader may see its word
+ * (a stale TLB entry, or a freed copy, would still show it).  The second
+ * word is never written, so it is always the pattern: anything else there
+ * is a copy mapped before it was filled.
  */
 static void *pattern_reader(void *arg)
 {
-	struct racer *me = arg;
-	struct race *r = me->r;
-	const uint64_t pat = pat8_word();
+	int id = *(int *)arg;
+	const uint64_t pat = ~race_word(0);
 
-	while (!race_stopped(r)) {
+	while (!race_stopped()) {
 		for (int i = 0; i < RACE_PAGES; i++) {
 			const uint64_t *w = (const uint64_t *)
-				(__atomic_load_n(&r->p, __ATOMIC_ACQUIRE) +
-				 ((i + me->id * 7) % RACE_PAGES) * page_size);
+				(race.p + ((i + id * 7) % RACE_PAGES) * page_size);
+			int done = __atomic_load_n(&race.done_round,
+						   __ATOMIC_ACQUIRE);
 			uint64_t w0 = __atomic_load_n(&w[0], __ATOMIC_RELAXED);
 			uint64_t w1 = __atomic_load_n(&w[1], __ATOMIC_RELAXED);
+			uint64_t k = w0 ^ ~pat;
 
-			if ((w0 != pat && w0 != ~pat) || w1 != pat)
-				__atomic_add_fetch(&r->bad, 1, __ATOMIC_RELAXED);
+			if (w1 != pat ||
+			    (w0 != pat && (k < (uint64_t)done || k >= RACE_ROUNDS)))
+				race_bad();
 		}
 	}
 	return NULL;
 }
 
 /*
- * Readers race the main thread, which writes a word into every page and
- * then discards them (MADV_DONTNEED), or maps the descriptor again over
- * the range (mmap(MAP_FIXED), which unmaps the old VMA with its copies and
- * reference-page PTEs under the readers).  A reader sees the pattern or
- * the written word, never anything else, and never faults.
+ * Readers race the main thread, which writes a new word into every page
+ * each round and then discards the pages (MADV_DONTNEED), or maps the
+ * descriptor again over the range (mmap(MAP_FIXED), which unmaps the old
+ * VMA with its copies and reference-page PTEs under the readers).  After
+ * each discard returns, it publishes the round as done.  A reader sees
+ * the pattern or the word of a round not yet done, never anything else,
+ * and never faults.
  */
 TEST_F_TIMEOUT(refpage, race_reads_discard_unmap, 120)
 {
 	const size_t len = RACE_PAGES * page_size;
-	struct racer racer[RACE_THREADS];
-	struct race r = { 0 };
-	const uint64_t pat = pat8_word();
+	int round, err = 0;
+	char *p;
 
-	r.p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
-	ASSERT_NE(MAP_FAILED, r.p);
-	ASSERT_EQ(0, race_start(&r, pattern_reader, racer, false));
-	for (int round = 0; round < RACE_ROUNDS; round++) {
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, race_start(p, pattern_reader, false));
+	for (round = 0; round < RACE_ROUNDS && !err; round++) {
 		for (int i = 0; i < RACE_PAGES; i++)
-			__atomic_store_n((uint64_t *)(r.p + i * page_size), ~pat,
-					 __ATOMIC_RELAXED);
-		if (round % 2) {
-			ASSERT_EQ(0, madvise(r.p, len, MADV_DONTNEED));
-		} else {
-			ASSERT_EQ(r.p, mmap(r.p, len, PROT_READ | PROT_WRITE,
-					    MAP_PRIVATE | MAP_FIXED, self->fd, 0));
-		}
-		ASSERT_EQ(0, __atomic_load_n(&r.bad, __ATOMIC_RELAXED))
-			TH_LOG("round %d: a reader saw neither pattern nor data",
-			       round);
+			__atomic_store_n((uint64_t *)(race.p + i * page_size),
+					 race_word(round), __ATOMIC_RELAXED);
+		if (round % 2)
+			err = madvise(race.p, len, MADV_DONTNEED);
+		else if (mmap(race.p, len, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_FIXED, self->fd, 0) != race.p)
+			err = -1;
+		__atomic_store_n(&race.done_round, round + 1, __ATOMIC_RELEASE);
 	}
-	race_join(&r);
-	ASSERT_EQ(0, r.bad);
-	ASSERT_TRUE(is_pat8(r.p, len));
-	munmap(r.p, len);
+	race_join(false);
+	ASSERT_EQ(0, err) TH_LOG("round %d: the discard failed: %s", round - 1,
+				 strerror(errno));
+	ASSERT_EQ(0, race.bad)
+		TH_LOG("%ld reads gave a discarded round's word or no pattern",
+		       race.bad);
+	ASSERT_TRUE(is_pat8(race.p, len));
+	munmap(race.p, len);
 }
 
 /*
- * Round after round, each thread reads and then writes its byte in its
- * own pages (i % RACE_THREADS == id), so that fork meets reference-page
- * PTEs, copies being made, and written copies.
+ * Round after round, each thread checks and then writes its byte in its
+ * own pages (i % RACE_THREADS == id), so that fork meets holes,
+ * reference-page PTEs, copies being made, and written copies.
  */
 static void *own_page_writer(void *arg)
 {
-	struct racer *me = arg;
-	struct race *r = me->r;
+	int id = *(int *)arg;
+	const size_t off = race_off(id);
 
 	for (;;) {
-		pthread_barrier_wait(&r->go);
-		if (race_stopped(r))
+		pthread_barrier_wait(&race.go);
+		if (race_stopped())
 			return NULL;
-		for (int i = me->id; i < RACE_PAGES; i += RACE_THREADS) {
-			char *pg = r->p + i * page_size;
+		for (int i = id; i < RACE_PAGES; i += RACE_THREADS) {
+			char *pg = race.p + i * page_size;
+			unsigned char b;
 
-			if (!race_page_ok(pg, 0))
-				__atomic_add_fetch(&r->bad, 1, __ATOMIC_RELAXED);
-			pg[64 * me->id] = race_tag(r->round);
+			if (!race_page_ok(pg, &off, &b, 1) ||
+			    !race_tag_ok(b, race.round))
+				race_bad();
+			pg[off] = race_tag(race.round);
 		}
-		pthread_barrier_wait(&r->done);
+		pthread_barrier_wait(&race.done);
 	}
 }
 
 /*
  * The child of race_fork_faults: every page is the pattern but for its
  * owner's byte, which is the pattern's or a tag up to @round's.  Then it
- * writes every page (its own copies) and reads its writes back.
+ * writes byte 1 of every page (its own copies) and checks each page
+ * again: the copy of a hole, of the reference page or of a page shared
+ * with the parent must hold the same pattern and bytes.
  */
 static int fork_race_child(char *p, int round)
 {
-	for (int i = 0; i < RACE_PAGES; i++) {
-		char *pg = p + i * page_size;
-		int owner = i % RACE_THREADS;
-		unsigned char b = pg[64 * owner];
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < RACE_PAGES; i++) {
+			char *pg = p + i * page_size;
+			size_t off[2] = { race_off(i % RACE_THREADS), 1 };
+			unsigned char got[2];
 
-		if (!race_page_ok(pg, 0))
-			return 1;
-		if (b != pat8[(64 * owner) % sizeof(pat8)] &&
-		    (b < race_tag(0) || b > race_tag(round)))
-			return 2;
+			if (!race_page_ok(pg, off, got, pass + 1) ||
+			    !race_tag_ok(got[0], round))
+				return 1 + pass;
+			if (pass && got[1] != 0x77)
+				return 3;
+			if (!pass)
+				pg[1] = 0x77;
+		}
 	}
-	for (int i = 0; i < RACE_PAGES; i++)
-		p[i * page_size + 1] = 0x77;
-	for (int i = 0; i < RACE_PAGES; i++)
-		if (p[i * page_size + 1] != 0x77)
-			return 3;
 	return 0;
 }
 
 /*
  * fork() races faults: while the threads fault their pages (read, then
  * write), the main thread forks.  Each child sees a consistent page of
- * every kind (hole, reference page, filled copy) and COWs all of them;
- * the parent's pages keep the threads' bytes and never see the child's.
+ * every kind and COWs all of them; the parent's pages keep the threads'
+ * bytes and never see the child's.
  */
 TEST_F_TIMEOUT(refpage, race_fork_faults, 120)
 {
 	const size_t len = RACE_PAGES * page_size;
-	struct racer racer[RACE_THREADS];
-	struct race r = { 0 };
-	int failed = 0;
+	int round, failed = 0;
+	char *p;
 
-	r.p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
-	ASSERT_NE(MAP_FAILED, r.p);
-	ASSERT_EQ(0, race_start(&r, own_page_writer, racer, true));
-	for (r.round = 0; r.round < RACE_ROUNDS && !failed; r.round++) {
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, race_start(p, own_page_writer, true));
+	for (round = 0; round < RACE_ROUNDS && !failed; round++) {
 		pid_t pid;
-		int status;
 
-		pthread_barrier_wait(&r.go);
+		race.round = round;
+		pthread_barrier_wait(&race.go);
 		pid = fork();
 		if (!pid)
-			_exit(fork_race_child(r.p, r.round));
-		pthread_barrier_wait(&r.done);
-		if (pid < 0 || waitpid(pid, &status, 0) != pid)
-			failed = -1;
-		else if (exit_code(status))
-			failed = exit_code(status);
-		for (int i = 0; i < RACE_PAGES && !failed; i++)
-			if (!race_page_ok(r.p + i * page_size, 0) ||
-			    r.p[i * page_size + 64 * (i % RACE_THREADS)] !=
-			    (char)race_tag(r.round))
+			_exit(fork_race_child(race.p, round));
+		pthread_barrier_wait(&race.done);
+		failed = pid < 0 ? -1 : exit_code(reap(pid, 30));
+		for (int i = 0; i < RACE_PAGES && !failed; i++) {
+			size_t off = race_off(i % RACE_THREADS);
+			unsigned char b;
+
+			if (!race_page_ok(race.p + i * page_size, &off, &b, 1) ||
+			    b != race_tag(round))
 				failed = 10;
-		if (r.round % 4 == 3)
-			madvise(r.p, len, MADV_DONTNEED);
+		}
+		if (!failed && round % 4 == 3 && madvise(race.p, len, MADV_DONTNEED))
+			failed = 11;
 	}
-	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
-	pthread_barrier_wait(&r.go);
-	for (int i = 0; i < RACE_THREADS; i++)
-		pthread_join(r.thread[i], NULL);
-	EXPECT_EQ(0, failed) TH_LOG("round %d: %s", r.round - 1,
-				    failed == 10 ? "the parent's pages are wrong" :
-				    "the child failed (1-3: its check)");
-	ASSERT_EQ(0, r.bad);
-	munmap(r.p, len);
+	race_join(true);
+	ASSERT_EQ(0, failed)
+		TH_LOG("round %d: %s (%d)", round - 1,
+		       failed == 10 ? "the parent's pages are wrong" :
+		       failed == 11 ? "MADV_DONTNEED failed" :
+		       failed == -1 ? "fork failed, or the child did not exit" :
+		       "the child failed: 1 or 2 a page, 3 its write, or a signal",
+		       failed);
+	ASSERT_EQ(0, race.bad) TH_LOG("%ld pages wrong before a thread's write",
+				      race.bad);
+	munmap(race.p, len);
 }
 
 /*
@@ -2777,21 +2822,21 @@ TEST_F_TIMEOUT(refpage, race_fork_faults, 120)
  */
 static void *discarding_writer(void *arg)
 {
-	struct racer *me = arg;
-	struct race *r = me->r;
-	unsigned char tag = race_tag(me->id);
+	int id = *(int *)arg;
+	const size_t off = race_off(id);
+	const unsigned char tag = race_tag(id);
 
-	while (!race_stopped(r)) {
-		for (int i = me->id; i < RACE_PAGES; i += RACE_THREADS) {
-			char *pg = r->p + i * page_size;
+	while (!race_stopped()) {
+		for (int i = id; i < RACE_PAGES; i += RACE_THREADS) {
+			char *pg = race.p + i * page_size;
+			unsigned char b;
 
-			pg[64 * me->id] = tag;
-			if (!race_page_ok(pg, 0) ||
-			    (unsigned char)pg[64 * me->id] != tag)
-				__atomic_add_fetch(&r->bad, 1, __ATOMIC_RELAXED);
-			madvise(pg, page_size, MADV_DONTNEED);
-			if (!is_pat8(pg, page_size))
-				__atomic_add_fetch(&r->bad, 1, __ATOMIC_RELAXED);
+			pg[off] = tag;
+			if (!race_page_ok(pg, &off, &b, 1) || b != tag)
+				race_bad();
+			if (madvise(pg, page_size, MADV_DONTNEED) ||
+			    !is_pat8(pg, page_size))
+				race_bad();
 		}
 	}
 	return NULL;
@@ -2800,21 +2845,24 @@ static void *discarding_writer(void *arg)
 /*
  * mremap() races faults in the same VMA: the threads fault and discard
  * pages of the first half while the main thread moves the second half
- * away and back, splitting the VMA and merging it again each time.  The
- * second half, with written copies and reference-page PTEs, arrives
- * intact every time, and the threads see no wrong page.
+ * away and back, which splits the VMA and merges it again each time.
+ * The second half arrives intact every time: its written copies with
+ * their data, and its reference-page PTEs still present (a lost one
+ * would read the pattern too, so pagemap must show it); and the threads
+ * see no wrong page.
  */
 TEST_F_TIMEOUT(refpage, race_mremap_faults, 120)
 {
 	const size_t len = RACE_PAGES * page_size;
-	struct racer racer[RACE_THREADS];
-	struct race r = { 0 };
-	char *b, *away;
+	int round, pagemap, wrong = -1;
+	char *p, *b, *away;
 
-	r.p = mmap(NULL, 2 * len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
-		   self->fd, 0);
-	ASSERT_NE(MAP_FAILED, r.p);
-	b = r.p + len;
+	pagemap = open("/proc/self/pagemap", O_RDONLY);
+	ASSERT_GE(pagemap, 0);
+	p = mmap(NULL, 2 * len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		 self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	b = p + len;
 	/* Even pages of the second half are copies, odd ones read-faulted. */
 	for (int i = 0; i < RACE_PAGES; i++) {
 		if (i % 2)
@@ -2822,29 +2870,44 @@ TEST_F_TIMEOUT(refpage, race_mremap_faults, 120)
 		else
 			b[i * page_size] = 0x33;
 	}
-	ASSERT_EQ(0, race_start(&r, discarding_writer, racer, false));
-	for (int round = 0; round < RACE_ROUNDS; round++) {
-		bool ok = true;
-
+	ASSERT_EQ(0, race_start(p, discarding_writer, false));
+	for (round = 0; round < RACE_ROUNDS && wrong < 0; round++) {
 		/* A fresh reservation: the last one went with the move. */
 		away = reserve(len);
-		ASSERT_NE(MAP_FAILED, away);
-		ASSERT_EQ(away, mremap(b, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
-				       away));
-		ASSERT_EQ(b, mremap(away, len, len,
-				    MREMAP_MAYMOVE | MREMAP_FIXED, b));
-		for (int i = 0; i < RACE_PAGES && ok; i++) {
-			char *pg = b + i * page_size;
-
-			ok = i % 2 ? is_pat8(pg, page_size) :
-			     pg[0] == 0x33 && is_pat8(pg + 1, page_size - 1);
+		if (away == MAP_FAILED ||
+		    mremap(b, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   away) != away ||
+		    mremap(away, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   b) != b) {
+			wrong = RACE_PAGES;
+			break;
 		}
-		ASSERT_TRUE(ok) TH_LOG("round %d: the moved half is wrong",
-				       round);
+		if (vma_count(race.p, 2 * len, NULL, NULL) != 1)
+			wrong = RACE_PAGES + 1;
+		for (int i = 0; i < RACE_PAGES && wrong < 0; i++) {
+			char *pg = b + i * page_size;
+			bool ok = pagemap_is_populated(pagemap, pg);
+
+			if (i % 2)
+				ok = ok && is_pat8(pg, page_size);
+			else
+				ok = ok && pg[0] == 0x33 &&
+				     is_pat8(pg + 1, page_size - 1);
+			if (!ok)
+				wrong = i;
+		}
 	}
-	race_join(&r);
-	ASSERT_EQ(0, r.bad) TH_LOG("the threads saw %ld wrong pages", r.bad);
-	munmap(r.p, 2 * len);
+	race_join(false);
+	ASSERT_EQ(-1, wrong)
+		TH_LOG("round %d: %s %d", round - 1,
+		       wrong == RACE_PAGES ? "mremap failed" :
+		       wrong == RACE_PAGES + 1 ? "the VMA did not merge again" :
+		       "this page of the moved half is wrong or not present:",
+		       wrong);
+	ASSERT_EQ(0, race.bad) TH_LOG("%ld wrong checks by the threads",
+				      race.bad);
+	close(pagemap);
+	munmap(race.p, 2 * len);
 }
 
 /* THP enabled=always for every size, with the huge zero page. */
