@@ -2528,9 +2528,10 @@ static size_t race_off(int id)
 static bool race_page_ok(const char *pg, const size_t *off,
 			 unsigned char *got, int n)
 {
-	static __thread unsigned char copy[1 << 16] __attribute__((aligned(8)));
+	static __thread uint64_t words[(1 << 16) / sizeof(uint64_t)];
+	unsigned char *copy = (unsigned char *)words;
 
-	if (page_size > sizeof(copy))
+	if (page_size > sizeof(words))
 		return false;
 	memcpy(copy, pg, page_size);
 	for (int i = 0; i < n; i++) {
