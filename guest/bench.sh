@@ -19,14 +19,14 @@ if ! has refpage; then
 	echo "reference pages: not in this base's series yet"
 elif [ "$which" = all ] || [ "$which" = refpage ]; then
 	echo
-	echo "pattern-initialised memory: anonymous + memset vs refpage, as"
-	echo "ratios to plain anonymous memory:"
+	echo "pattern-initialised memory: anonymous + memset, refpage, and a fill"
+	echo "on every fault, as ratios to plain anonymous memory:"
 	/tests/refpage_bench
 fi
 if has refpage && { [ "$which" = all ] || [ "$which" = scale ]; }; then
 	echo
-	echo "mmap()/munmap() of refpage mappings in two processes at once: one"
-	echo "inode per descriptor should scale like anonymous memory:"
+	echo "mmap()/munmap() of refpage mappings in two processes at once: with"
+	echo "one inode per descriptor, refpage should scale like memfd:"
 	/tests/refpage_scale
 fi
 echo "=== end of bench ==="

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Benchmark, not a test: pattern-initialised memory obtained five ways,
- * measured side by side in one run.
+ * Benchmark, not a test: pattern-initialised memory obtained four ways,
+ * measured side by side in one run with plain anonymous memory.
  *
  *   anon       mmap(MAP_PRIVATE | MAP_ANONYMOUS); reads as zero: the floor.
  *   memset     the same, filled with the pattern 0xaa by memset() right

@@ -228,6 +228,8 @@ static int parse(const char *arg, int max)
 int main(int argc, char **argv)
 {
 	int repeats = 3, ms = 1000, opt, fd, memfd;
+	char link[64], target[64];
+	ssize_t n;
 	double rate[NR_VARIANTS][MAX_PROCS + 1];
 
 	while ((opt = getopt(argc, argv, "r:t:")) != -1) {
@@ -251,6 +253,13 @@ int main(int argc, char **argv)
 	fd = refpage_create();
 	if (fd < 0) {
 		fprintf(stderr, "refpage_create(2): %s\n", strerror(errno));
+		return 1;
+	}
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0 || (target[n] = '\0', strcmp(target, "anon_inode:[refpage]"))) {
+		fprintf(stderr, "syscall %d is not refpage_create(2) here\n",
+			__NR_refpage_create);
 		return 1;
 	}
 	memfd = new_memfd();

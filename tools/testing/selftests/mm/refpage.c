@@ -2686,7 +2686,7 @@ static void *pattern_reader(void *arg)
 TEST_F_TIMEOUT(refpage, race_reads_discard_unmap, 120)
 {
 	const size_t len = RACE_PAGES * page_size;
-	int round, err = 0;
+	int round, err = 0, saved_errno = 0;
 	char *p;
 
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
@@ -2701,11 +2701,13 @@ TEST_F_TIMEOUT(refpage, race_reads_discard_unmap, 120)
 		else if (mmap(race.p, len, PROT_READ | PROT_WRITE,
 			      MAP_PRIVATE | MAP_FIXED, self->fd, 0) != race.p)
 			err = -1;
+		if (err)
+			saved_errno = errno;
 		__atomic_store_n(&race.done_round, round + 1, __ATOMIC_RELEASE);
 	}
 	race_join(false);
 	ASSERT_EQ(0, err) TH_LOG("round %d: the discard failed: %s", round - 1,
-				 strerror(errno));
+				 strerror(saved_errno));
 	ASSERT_EQ(0, race.bad)
 		TH_LOG("%ld reads gave a discarded round's word or no pattern",
 		       race.bad);
