@@ -18,7 +18,7 @@ frag=$(mktemp)
 trap 'rm -f "$frag"' EXIT
 # The options of the series' own code do not exist in the base.
 cat "$TOP/config/guest.config" "$TOP/config/$BASE.config" |
-	grep -vE '^CONFIG_(REFPAGE|PROCESS_MADVISE_DISCARD|MADVISE_TABLE_KUNIT_TEST)=' >"$frag"
+	grep -vE '^CONFIG_(REFPAGE|REFPAGE_GUP_KUNIT_TEST|PROCESS_MADVISE_DISCARD|MADVISE_TABLE_KUNIT_TEST)=' >"$frag"
 "$TOP/scripts/config.sh" "$frag"
 "$TOP/scripts/kmake.sh" bzImage
 RUN_DIR=$BUILD/run/$BASE-base TIMEOUT=1800 TCG_THREAD=multi \
