@@ -11,6 +11,8 @@
 #   make bench    run the benchmarks in the guest (multi-threaded TCG);
 #                 BENCH=madv, BENCH=refpage or BENCH=scale runs only one
 #   make bench-base  the madvise benchmark on the unpatched base kernel
+#                 (BENCH=madv-t0 or BENCH=hfam another one; ALTERNATE=K
+#                 boots the patched and the base kernel in turn, K times)
 #   make tree     (re)generate build/$(BASE)/linux: base + one commit per patch
 #   make export   write the commits made in build/$(BASE)/linux back to the repo
 #   make series   the series as it would be mailed, checked (build/$(BASE)/series)
@@ -72,11 +74,11 @@ selftests: tree
 
 guest-bin: deps $(addprefix $(BUILD)/guest-bin/,$(GUEST_BIN))
 
-$(BUILD)/guest-bin/%: guest/demo/%.c
+$(BUILD)/guest-bin/%: guest/demo/%.c guest/guest_util.h
 	@mkdir -p $(@D)
 	@gcc -static -O2 -Wall -pthread -o $@ $<
 
-$(BUILD)/guest-bin/%: guest/bench/%.c
+$(BUILD)/guest-bin/%: guest/bench/%.c guest/guest_util.h
 	@mkdir -p $(@D)
 	@gcc -static -O2 -Wall -pthread -o $@ $<
 
@@ -99,7 +101,7 @@ bench: build initramfs
 
 # The madvise benchmark on the unpatched base, for README.md's table.
 bench-base: tree initramfs
-	@BASE=$(BASE) scripts/bench-base.sh
+	@BASE=$(BASE) BENCH=$(BENCH) ALTERNATE=$(ALTERNATE) scripts/bench-base.sh
 
 shell: build initramfs
 	@BASE=$(BASE) APPEND="$(strip $(APPEND) $(RUN_APPEND))" scripts/qemu.sh shell

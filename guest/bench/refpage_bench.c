@@ -72,6 +72,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../guest_util.h"
+
 #ifndef __NR_refpage_create
 #define __NR_refpage_create 473
 #endif
@@ -133,14 +135,6 @@ static int refpage_create(const void *content, unsigned int size,
 			  unsigned long flags)
 {
 	return syscall(__NR_refpage_create, content, size, flags);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /*

@@ -46,6 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../guest_util.h"
+
 #ifndef __NR_refpage_create
 #define __NR_refpage_create 473
 #endif
@@ -65,24 +67,6 @@ static const unsigned char pattern = 0xaa;
 static int refpage_create(void)
 {
 	return syscall(__NR_refpage_create, &pattern, 1, 0);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		perror("sched_setaffinity");
 }
 
 static size_t map_len(void)

@@ -15,37 +15,13 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "../guest_util.h"
+
 #ifndef MAP_DROPPABLE
 #define MAP_DROPPABLE 0x08
 #endif
 #define SIZE (64UL << 20)
 #define CG "/sys/fs/cgroup/tour"
-
-static long vmstat(const char *key)
-{
-	char name[64];
-	long v;
-	FILE *f = fopen("/proc/vmstat", "r");
-
-	while (f && fscanf(f, "%63s %ld", name, &v) == 2)
-		if (!strcmp(name, key)) {
-			fclose(f);
-			return v;
-		}
-	if (f)
-		fclose(f);
-	return -1;
-}
-
-static void put(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-
-	if (fd < 0 || write(fd, val, strlen(val)) < 0)
-		fprintf(stderr, "write %s: %s\n", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-}
 
 static void run(const char *what, int flags)
 {

@@ -21,43 +21,12 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include "../guest_util.h"
+
 #define NPAGES 128
 #define NRANGES (NPAGES / 2)
 
 static long psize;
-
-static long vmstat(const char *key)
-{
-	char name[64];
-	long v;
-	FILE *f = fopen("/proc/vmstat", "r");
-
-	while (f && fscanf(f, "%63s %ld", name, &v) == 2)
-		if (!strcmp(name, key)) {
-			fclose(f);
-			return v;
-		}
-	if (f)
-		fclose(f);
-	return -1;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
 
 static char *mem;
 

@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "../guest_util.h"
+
 #ifndef __NR_refpage_create
 #define __NR_refpage_create 473
 #endif
@@ -38,16 +40,6 @@ static long rss_kb(void)
 	if (f)
 		fclose(f);
 	return kb;
-}
-
-static void put(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-
-	if (fd < 0 || write(fd, val, strlen(val)) < 0)
-		fprintf(stderr, "write %s: %s\n", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
 }
 
 static void *map(int fd, int type)
