@@ -1,7 +1,10 @@
 #!/bin/sh
 # The benchmarks that "make bench" runs.  Not tests: they print ratios.
 # mmrust.bench=madv, refpage or scale on the kernel command line
-# (make bench BENCH=refpage) runs only one of them.
+# (make bench BENCH=refpage) runs only one of them.  Two more run only when
+# named, for the comparisons with the unpatched base (make bench-base):
+# madv-t0, the madvise cases without toucher threads, and hfam, the run
+# time of the upstream selftest hugetlb_fault_after_madv.
 which=$(/tests/cmdline-arg mmrust.bench all)
 has() { grep -qx "$1" /tests/features; }
 echo
@@ -14,6 +17,28 @@ elif [ "$which" = all ] || [ "$which" = madv ]; then
 	echo "by other CPUs per operation (one operation zaps all N ranges), median"
 	echo "times of 32 rounds, and the touchers' read throughput, vector/loop:"
 	/tests/madv_bench
+elif [ "$which" = madv-t0 ]; then
+	echo "madvise(MADV_DONTNEED) loop vs process_madvise() vector, no touchers:"
+	/tests/madv_bench t0
+fi
+if [ "$which" = hfam ]; then
+	echo "hugetlb_fault_after_madv: 10000 times a 2 MiB hugetlb mmap, 100"
+	echo "MADV_DONTNEED in one thread against 100 write faults in another, and"
+	echo "munmap; seconds per run (guest uptime), 5 runs:"
+	runs=
+	for i in 1 2 3 4 5; do
+		t0=$(cut -d' ' -f1 /proc/uptime)
+		if ! /tests/hugetlb_fault_after_madv >/tmp/hfam.log 2>&1; then
+			echo "hugetlb_fault_after_madv failed:"
+			cat /tmp/hfam.log
+			break
+		fi
+		t1=$(cut -d' ' -f1 /proc/uptime)
+		runs="$runs $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }")"
+	done
+	echo "  runs (s):$runs"
+	echo "$runs" | tr ' ' '\n' | grep . | sort -n |
+		awk '{ v[NR] = $1 } END { if (NR) printf "  median %s s\n", v[int((NR + 1) / 2)] }'
 fi
 if ! has refpage; then
 	echo "reference pages: not in this base's series yet"
