@@ -100,7 +100,7 @@ bench: build initramfs
 	@sed -n '/=== mmrust bench/,/=== end of bench/p' $(RUN_DIR)/console.log | tr -d '\r'
 
 # The madvise benchmark on the unpatched base, for README.md's table.
-bench-base: tree initramfs
+bench-base: tree initramfs $(if $(ALTERNATE),build)
 	@BASE=$(BASE) BENCH=$(BENCH) ALTERNATE=$(ALTERNATE) scripts/bench-base.sh
 
 shell: build initramfs

@@ -6,9 +6,15 @@
 # madv-t0, the madvise cases without toucher threads, and hfam, the run
 # time of the upstream selftest hugetlb_fault_after_madv.
 which=$(/tests/cmdline-arg mmrust.bench all)
+# make bench-base names the kernel it booted (patched or base).
+kernel=$(/tests/cmdline-arg mmrust.kernel "")
 has() { grep -qx "$1" /tests/features; }
 echo
-echo "=== mmrust bench: $(uname -r), $(nproc) vCPUs ==="
+echo "=== mmrust bench: $(uname -r)${kernel:+ ($kernel)}, $(nproc) vCPUs ==="
+case $which in
+all | madv | madv-t0 | hfam | refpage | scale) ;;
+*) echo "unknown mmrust.bench=$which: all, madv, madv-t0, hfam, refpage or scale" ;;
+esac
 if ! has madvise; then
 	echo "process_madvise(): the vectored pass is not in this base's series yet"
 elif [ "$which" = all ] || [ "$which" = madv ]; then
@@ -22,9 +28,10 @@ elif [ "$which" = madv-t0 ]; then
 	/tests/madv_bench t0
 fi
 if [ "$which" = hfam ]; then
-	echo "hugetlb_fault_after_madv: 10000 times a 2 MiB hugetlb mmap, 100"
-	echo "MADV_DONTNEED in one thread against 100 write faults in another, and"
-	echo "munmap; seconds per run (guest uptime), 5 runs:"
+	echo "hugetlb_fault_after_madv: 10000 times a 2 MiB hugetlb mmap, two new"
+	echo "threads, one doing 100 MADV_DONTNEED and one 100 writes (a write"
+	echo "after a zap faults the huge page in again), and munmap; seconds per"
+	echo "run (guest uptime), 5 runs:"
 	# 6.12's version wants exactly one free huge page; 7.3's sets it up.
 	hugepages=$(cat /proc/sys/vm/nr_hugepages)
 	echo 1 >/proc/sys/vm/nr_hugepages

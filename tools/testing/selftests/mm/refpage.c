@@ -1520,12 +1520,16 @@ static bool one_page_filled(const char *p, size_t npages, size_t data,
  * mremap() keeps written pages and shows the pattern in grown ones: page 1
  * of 4 written, grown to 8 pages, then moved with MREMAP_FIXED, then
  * shrunk to 2 pages and grown back to 8, after which the pages beyond 2,
- * written or not before the shrink, read the pattern again.
+ * written or not before the shrink, read the pattern again.  The move
+ * takes the reference-page PTEs along: before anything reads the new
+ * range, pagemap shows all 8 pages present (a dropped PTE would read the
+ * pattern too, from a new fault).
  */
 TEST_F(refpage, mremap)
 {
 	unsigned long start, end;
 	char *p, *q, *r, *s;
+	int pagemap, missing = -1;
 
 	p = mmap(NULL, 4 * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE,
 		 self->fd, 0);
@@ -1541,6 +1545,14 @@ TEST_F(refpage, mremap)
 	s = mremap(q, 8 * page_size, 8 * page_size,
 		   MREMAP_MAYMOVE | MREMAP_FIXED, r);
 	ASSERT_EQ(r, s);
+	pagemap = open("/proc/self/pagemap", O_RDONLY);
+	ASSERT_GE(pagemap, 0);
+	for (int i = 7; i >= 0; i--)
+		if (!pagemap_is_populated(pagemap, s + i * page_size))
+			missing = i;
+	close(pagemap);
+	ASSERT_EQ(-1, missing)
+		TH_LOG("page %d of the moved range is not present", missing);
 	ASSERT_TRUE(one_page_filled(s, 8, 1, 0x11));
 	ASSERT_EQ(page_size / 1024, rss_kb(s));
 
@@ -2489,6 +2501,7 @@ static struct race {
 	int done_round;		/* rounds before this one are discarded */
 	int stop;
 	long bad;		/* wrong reads seen by the threads */
+	long passes[RACE_THREADS];	/* pattern_reader: passes done */
 	pthread_barrier_t go, done;
 	pthread_t thread[RACE_THREADS];
 	int id[RACE_THREADS];
@@ -2670,8 +2683,35 @@ static void *pattern_reader(void *arg)
 			    (w0 != pat && (k < (uint64_t)done || k >= RACE_ROUNDS)))
 				race_bad();
 		}
+		__atomic_add_fetch(&race.passes[id], 1, __ATOMIC_RELEASE);
 	}
 	return NULL;
+}
+
+/*
+ * Waits until every reader has made a whole pass over the pages that
+ * began after this call did, so that each reads every page at least once
+ * while the discarded copies are freed and not yet reused.  False if a
+ * reader made no progress for 10 s.
+ */
+static bool race_readers_pass(void)
+{
+	long seen[RACE_THREADS];
+	struct timespec t0, t;
+
+	for (int i = 0; i < RACE_THREADS; i++)
+		seen[i] = __atomic_load_n(&race.passes[i], __ATOMIC_ACQUIRE);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < RACE_THREADS; i++) {
+		while (__atomic_load_n(&race.passes[i], __ATOMIC_ACQUIRE) <
+		       seen[i] + 2) {
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			if (t.tv_sec - t0.tv_sec > 10)
+				return false;
+			sched_yield();
+		}
+	}
+	return true;
 }
 
 /*
@@ -2679,9 +2719,10 @@ static void *pattern_reader(void *arg)
  * each round and then discards the pages (MADV_DONTNEED), or maps the
  * descriptor again over the range (mmap(MAP_FIXED), which unmaps the old
  * VMA with its copies and reference-page PTEs under the readers).  After
- * each discard returns, it publishes the round as done.  A reader sees
- * the pattern or the word of a round not yet done, never anything else,
- * and never faults.
+ * each discard returns, it publishes the round as done and waits for
+ * every reader to read every page again before the next round's writes
+ * can reuse the freed copies.  A reader sees the pattern or the word of a
+ * round not yet done, never anything else, and never faults.
  */
 TEST_F_TIMEOUT(refpage, race_reads_discard_unmap, 120)
 {
@@ -2704,10 +2745,15 @@ TEST_F_TIMEOUT(refpage, race_reads_discard_unmap, 120)
 		if (err)
 			saved_errno = errno;
 		__atomic_store_n(&race.done_round, round + 1, __ATOMIC_RELEASE);
+		if (!err && !race_readers_pass()) {
+			err = -1;
+			saved_errno = ETIMEDOUT;
+		}
 	}
 	race_join(false);
-	ASSERT_EQ(0, err) TH_LOG("round %d: the discard failed: %s", round - 1,
-				 strerror(saved_errno));
+	ASSERT_EQ(0, err)
+		TH_LOG("round %d: the discard failed, or a reader stalled: %s",
+		       round - 1, strerror(saved_errno));
 	ASSERT_EQ(0, race.bad)
 		TH_LOG("%ld reads gave a discarded round's word or no pattern",
 		       race.bad);
