@@ -48,6 +48,9 @@
 #ifndef MAP_DROPPABLE
 #define MAP_DROPPABLE 0x08
 #endif
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
 #ifndef PKEY_DISABLE_WRITE
 #define PKEY_DISABLE_WRITE 0x2
 #endif
@@ -896,6 +899,109 @@ TEST(remote_permissions)
 }
 
 /*
+ * The target execs after we opened its pidfd.  Each call checks the rights
+ * again, against the image the task runs now: a caller with the target's
+ * uid, CAP_SYS_NICE and no CAP_SYS_PTRACE gets EACCES for every advice
+ * while the new image is not dumpable (as after the exec of a set-user-ID
+ * program), and the data stays intact.  Once the image is dumpable again,
+ * a remote MADV_DONTNEED zaps the new image's memory.
+ *
+ * The narrower window, an exec between process_madvise()'s own
+ * PTRACE_MODE_READ check and its attach check, cannot be hit on purpose
+ * from user space.  process_madvise_may_discard() gives EPERM there, as it
+ * finds that the task's mm is no longer the one the call holds.
+ */
+#define EXEC_TARGET "--exec-target"
+
+/* The new image: map fresh memory, say where, and answer each step. */
+static int exec_target(char **argv)
+{
+	int rd = atoi(argv[2]), wr = atoi(argv[3]);
+	char *p = map_filled(NPAGES, 'e');
+	char c = 0;
+
+	if (p == MAP_FAILED)
+		return 40;
+	/* Not dumpable, as a set-user-ID program would be. */
+	if (prctl(PR_SET_DUMPABLE, 0) ||
+	    write(wr, &p, sizeof(p)) != sizeof(p) || read(rd, &c, 1) != 1)
+		return 41;
+	if (!is_filled(p, NPAGES * psize, 'e'))
+		return 42;
+	if (prctl(PR_SET_DUMPABLE, 1) || write(wr, &c, 1) != 1 || read(rd, &c, 1) != 1)
+		return 43;
+	if (remote_discard ? !odd_zero_even(p, NPAGES, 'e') :
+	    !is_filled(p, NPAGES * psize, 'e'))
+		return 44;
+	return 0;
+}
+
+static int child_exec(char *p, int rd, int wr)
+{
+	char rfd[16], wfd[16], c = 0;
+
+	if (write(wr, &c, 1) != 1 || read(rd, &c, 1) != 1)
+		return 10;
+	snprintf(rfd, sizeof(rfd), "%d", rd);
+	snprintf(wfd, sizeof(wfd), "%d", wr);
+	execl("/proc/self/exe", "process_madv_vector", EXEC_TARGET, rfd, wfd, (char *)NULL);
+	return 11;
+}
+
+TEST(remote_exec)
+{
+	char *p = map_filled(NPAGES, 'p'), *q, c = 0;
+	struct iovec iov[NPAGES];
+	size_t n = odd_pages(iov, p, NPAGES);
+	struct target t;
+
+	if (remote_discard < 0)
+		SKIP(return, NO_CONFIG);
+	ASSERT_NE(MAP_FAILED, p);
+	if (geteuid())
+		SKIP(return, "needs root to set up the credentials");
+	ASSERT_EQ(0, start_target(&t, p, child_exec, become_target_user));
+	/*
+	 * This test's process is the caller from here on.  7.3's
+	 * mm_access() also lets CAP_PERFMON (or CAP_SYS_ADMIN) read any mm,
+	 * unlike 6.12's: drop those too.
+	 */
+	ASSERT_EQ(0, setresgid(TARGET_UID, 0, 0));
+	ASSERT_EQ(0, setresuid(TARGET_UID, 0, 0));
+	ASSERT_EQ(0, drop_cap(CAP_SYS_PTRACE));
+	ASSERT_EQ(0, drop_cap(CAP_SYS_ADMIN));
+	ASSERT_EQ(0, drop_cap(CAP_PERFMON));
+	setfsgid(TARGET_UID);
+	setfsuid(TARGET_UID);
+	/* Before the exec, the caller has the rights. */
+	ASSERT_EQ(n * psize, sys_process_madvise(t.pidfd, iov, n, MADV_COLD, 0));
+	if (remote_discard) {
+		ASSERT_EQ(n * psize, sys_process_madvise(t.pidfd, iov, n, MADV_DONTNEED, 0));
+	} else {
+		ASSERT_EQ(-1, sys_process_madvise(t.pidfd, iov, n, MADV_DONTNEED, 0));
+		ASSERT_EQ(EINVAL, errno);
+	}
+	ASSERT_EQ(1, write(t.go[1], &c, 1));
+	ASSERT_EQ(sizeof(q), read(t.done[0], &q, sizeof(q))) TH_LOG("the exec failed");
+	n = odd_pages(iov, q, NPAGES);
+	ASSERT_EQ(-1, sys_process_madvise(t.pidfd, iov, n, MADV_DONTNEED, 0));
+	ASSERT_EQ(EACCES, errno);
+	ASSERT_EQ(-1, sys_process_madvise(t.pidfd, iov, n, MADV_COLD, 0));
+	ASSERT_EQ(EACCES, errno);
+	ASSERT_EQ(1, write(t.go[1], &c, 1));
+	ASSERT_EQ(1, read(t.done[0], &c, 1));
+	if (remote_discard) {
+		ASSERT_EQ(n * psize, sys_process_madvise(t.pidfd, iov, n, MADV_DONTNEED, 0));
+	} else {
+		ASSERT_EQ(-1, sys_process_madvise(t.pidfd, iov, n, MADV_DONTNEED, 0));
+		ASSERT_EQ(EINVAL, errno);
+	}
+	/* The new image checks its pages and exits. */
+	ASSERT_EQ(0, finish_target(&t));
+	munmap(p, NPAGES * psize);
+}
+
+/*
  * The target is killed while remote calls run on it.  A call that got the
  * target's mm keeps it until it returns, and advises all of it; a call that
  * starts after the exit gets ESRCH.  Nothing else is a correct answer, and
@@ -1607,4 +1713,97 @@ TEST(uffd_remove_split)
 	munmap(s.p, SPLIT_PAGES * psize);
 }
 
-TEST_HARNESS_MAIN
+/*
+ * A caller that is killed during a vector stops before its next range.
+ * The caller, a child that shares a MAP_SHARED anonymous mapping with us,
+ * asks process_madvise() for MADV_REMOVE of [A, B] on its own mm.  A is
+ * registered for UFFD_EVENT_REMOVE, so the call waits in
+ * userfaultfd_remove() until the event is read, which nobody does.  We
+ * kill the child while it waits: B, which only the rest of the vector
+ * would have punched, keeps its data.
+ */
+#define KILL_PAGES 8
+
+struct killed_caller {
+	int uffd, wr;
+};
+
+/* Tell the parent once the REMOVE event for A is queued. */
+static void *say_when_waiting(void *arg)
+{
+	struct killed_caller *k = arg;
+	struct pollfd pfd = { .fd = k->uffd, .events = POLLIN };
+	char c = 0;
+
+	if (poll(&pfd, 1, 10000) == 1 && write(k->wr, &c, 1) == 1)
+		return NULL;
+	_exit(21);
+}
+
+static int child_remove_vector(char *p, int wr)
+{
+	struct iovec iov[2] = {
+		{ p, psize },
+		{ p + psize, (KILL_PAGES - 1) * psize },
+	};
+	struct killed_caller k = { .wr = wr };
+	pthread_t thread;
+	int pidfd;
+
+	k.uffd = uffd_for_remove(p, psize);
+	if (k.uffd < 0)
+		return errno == EPERM ? 4 : 20;
+	pidfd = pidfd_open(getpid());
+	if (pidfd < 0 || pthread_create(&thread, NULL, say_when_waiting, &k))
+		return 22;
+	if (sys_process_madvise(pidfd, iov, 2, MADV_REMOVE, 0) == -1 && errno == EINVAL)
+		return 5;
+	/* Not reached: the parent kills us in the call. */
+	return 23;
+}
+
+TEST(killed_caller_stops)
+{
+	char *p = mmap(NULL, KILL_PAGES * psize, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int ready[2], status;
+	pid_t pid;
+	char c;
+
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 'k', KILL_PAGES * psize);
+	ASSERT_EQ(0, pipe(ready));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		close(ready[0]);
+		_exit(child_remove_vector(p, ready[1]));
+	}
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1) {
+		/* The child exited before its call waited. */
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_TRUE(WIFEXITED(status));
+		if (WEXITSTATUS(status) == 4)
+			SKIP(return, "userfaultfd not permitted (vm.unprivileged_userfaultfd)");
+		if (WEXITSTATUS(status) == 5)
+			SKIP(return, "no MADV_REMOVE through process_madvise() on one's own mm");
+		ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("the caller failed");
+	}
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	/* A may have been punched; the range after it must not have been. */
+	ASSERT_TRUE(is_filled(p + psize, (KILL_PAGES - 1) * psize, 'k'))
+		TH_LOG("the killed call went on to B");
+	close(ready[0]);
+	munmap(p, KILL_PAGES * psize);
+}
+
+/* The harness, or the image that remote_exec's target execs. */
+int main(int argc, char **argv)
+{
+	if (argc == 4 && !strcmp(argv[1], EXEC_TARGET))
+		return exec_target(argv);
+	return test_harness_run(argc, argv);
+}
